@@ -1,0 +1,50 @@
+"""Checks a Stripe response against ``schemas/``: used by the plugin's response validation
+(``stripe_validate_responses``), the tests, and the cassette checker."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .fake import schemas as schema_store
+
+
+@cache
+def _validator(version: str, name: str) -> Any:
+    import jsonschema
+    from referencing import Registry, Resource
+
+    resources = [(f"{n}.json", Resource.from_contents(schema_store.object_schema(version, n)))
+                 for n in schema_store.object_names(version)]
+    registry = Registry().with_resources(resources)
+    schema = schema_store.object_schema(version, name)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, registry=registry)
+
+
+def schema_name_for(version: str, endpoint: str | None, status: int, body: Any) -> str | None:
+    """Which schema a response must match: ``error`` for errors, else the endpoint's object.
+
+    Deleting a customer's discount returns ``deleted_discount``; a deleted customer read back
+    is ``deleted_customer``; a source detached from a customer is a ``source``."""
+    if status >= 400:
+        return "error"
+    if endpoint is None:
+        return None
+    name = schema_store.endpoints(version)[endpoint]["response"]
+    if isinstance(body, dict) and body.get("deleted") is True and not name.startswith("deleted"):
+        name = f"deleted_{name}"
+    return name
+
+
+def problems(version: str, endpoint: str | None, status: int, body: Any) -> list[str]:
+    """Human-readable schema violations (empty when the response conforms)."""
+    name = schema_name_for(version, endpoint, status, body)
+    if name is None:
+        return []
+    validator = _validator(version, name)
+    found = []
+    for error in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        found.append(f"{name}.json at {where}: {error.message}")
+    return found

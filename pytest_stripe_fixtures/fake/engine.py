@@ -1,0 +1,302 @@
+"""The fake Stripe: a :class:`Request` in, a :class:`Response` out.  No pytest, no HTTP library.
+
+Every request takes the same path: auth -> API version -> route -> decode -> validate against
+the version's schema -> lift params to the current shape -> idempotency -> the resource's
+handler -> render (includable fields, ``expand[]``) -> downgrade to the requested version.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import errors, expand, formcodec, params, schemas, versions
+from .clock import Clock
+from .http import Request, Response
+from .ids import IdFactory
+from .routing import ROUTER, Route
+from .store import Obj, Store
+
+LIVE_PREFIXES = ("sk_live_", "rk_live_")
+TEST_PREFIXES = ("sk_test_", "rk_test_")
+PUBLISHABLE_PREFIXES = ("pk_test_", "pk_live_")
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass
+class RequestRecord:
+    """One answered request, for the test to inspect."""
+
+    method: str
+    path: str
+    params: dict[str, Any]
+    status: int
+    endpoint: str | None  # "POST /v1/products" when a route matched
+    resolved_version: str | None  # the supported version that answered
+    request_id: str
+    api_version: str | None
+    idempotency_key: str | None
+    replayed: bool
+    response: Response
+
+    def json(self) -> Any:
+        return self.response.json()
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} -> {self.status}"
+
+
+@dataclass
+class _Saved:
+    endpoint_path: str
+    method: str
+    raw_params: dict[str, Any]
+    response: Response
+
+
+@dataclass
+class Account:
+    """One Stripe account in test mode: its objects, ids and idempotency keys."""
+
+    ids: IdFactory
+    store: Store = field(default_factory=Store)
+    idempotency: dict[str, _Saved] = field(default_factory=dict)
+
+
+class Context:
+    """What a resource handler sees: typed params in the current shape, the account, the clock."""
+
+    __slots__ = ("fake", "account", "params", "version", "request", "endpoint")
+
+    def __init__(self, fake: StripeFake, account: Account, params: dict[str, Any], version: str,
+                 request: Request, endpoint: str) -> None:
+        self.fake = fake
+        self.account = account
+        self.params = params
+        self.version = version
+        self.request = request
+        self.endpoint = endpoint
+
+    @property
+    def store(self) -> Store:
+        return self.account.store
+
+    def now(self) -> int:
+        return self.fake.clock.now()
+
+    def new_id(self, object_type: str) -> str:
+        return self.account.ids.new(object_type)
+
+
+class StripeFake:
+    """An in-memory Stripe account (or one per API key with ``isolate_keys``).
+
+    ``seed`` makes ids reproducible; ``now`` sets the clock's start; ``default_version``
+    answers requests that send no ``Stripe-Version`` header.
+    """
+
+    def __init__(self, *, seed: int | None = None, now: int | None = None,
+                 default_version: str = versions.CURRENT, isolate_keys: bool = False,
+                 keep_log: bool = True) -> None:
+        from .resources import load_all
+
+        load_all()
+        versions.version_key(default_version)
+        self.seed = seed
+        self.clock = Clock(now)
+        self.default_version = default_version
+        self.isolate_keys = isolate_keys
+        self.keep_log = keep_log
+        self.requests: list[RequestRecord] = []
+        self.internal_errors: list[str] = []
+        self._accounts: dict[str, Account] = {}
+        self._lock = threading.RLock()
+        self._request_ids = IdFactory(None if seed is None else seed + 1)
+        self._includable, self._expandable = schemas.shape_facts()
+
+    # --- accounts --------------------------------------------------------------------
+
+    def account(self, api_key: str | None = None) -> Account:
+        """The account answering ``api_key`` (the one shared account unless ``isolate_keys``)."""
+        name = api_key if (self.isolate_keys and api_key) else "default"
+        account = self._accounts.get(name)
+        if account is None:
+            seed = None if self.seed is None else (self.seed if name == "default"
+                                                   else f"{self.seed}:{name}")
+            account = self._accounts[name] = Account(IdFactory(seed))  # type: ignore[arg-type]
+        return account
+
+    def reset(self, api_key: str | None = None) -> None:
+        """Forget one account (by key) or everything."""
+        with self._lock:
+            if api_key is None:
+                self._accounts.clear()
+                self.requests.clear()
+            else:
+                self._accounts.pop(api_key if self.isolate_keys else "default", None)
+
+    @property
+    def store(self) -> Store:
+        return self.account().store
+
+    def objects(self, object_type: str, api_key: str | None = None) -> list[Obj]:
+        """Stored objects of one type (current API shape), newest first."""
+        return list(self.account(api_key).store.all(object_type))
+
+    # --- the pipeline ----------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        method = request.method.upper()
+        path, _, query = request.path.partition("?")
+        if request.query:
+            query = f"{query}&{request.query}" if query else request.query
+        headers = {"Request-Id": self._request_ids.new("request"),
+                   "Content-Type": "application/json"}
+        idem_key = request.header("Idempotency-Key") if method == "POST" else None
+        if idem_key is not None:
+            headers["Idempotency-Key"] = idem_key
+        version_header = request.header("Stripe-Version")
+        headers["Stripe-Version"] = version_header or self.default_version
+        raw: dict[str, Any] = {}
+        account: Account | None = None
+        save = False
+        trace: dict[str, str | None] = {"endpoint": None, "version": None}
+        try:
+            with self._lock:
+                account = self._authenticate(request)
+                version = trace["version"] = self._version(version_header)
+                found = ROUTER.match(method, path)
+                if found is None:
+                    raise errors.unrecognized_url(method, path)
+                route, path_params = found
+                trace["endpoint"] = route.endpoint
+                try:
+                    raw = formcodec.decode(query, request.body if method == "POST" else None)
+                except formcodec.FormError as exc:
+                    raise errors.invalid(str(exc), exc.param or None) from exc
+                if idem_key is not None:
+                    saved = self._idempotent_replay(account, idem_key, method, path, raw)
+                    if saved is not None:
+                        replay = Response(saved.status,
+                                          {**saved.headers, "Idempotent-Replayed": "true"},
+                                          saved.text)
+                        self._log(method, path, raw, replay, trace, idem_key, True)
+                        return replay
+                body = self._execute(account, route, path_params, raw, version, request)
+                status, save = 200, True
+        except errors.StripeError as exc:
+            status, body, save = exc.status, exc.body(self._log_url(headers)), exc.saved
+        except Exception:  # a bug in the fake: never a traceback through the caller's SDK
+            self.internal_errors.append(traceback.format_exc())
+            status, body = 500, errors.StripeError(
+                "An unknown error occurred (pytest-stripe-fixtures internal error; see the "
+                "test report).", status=500, type="api_error").body()
+        response = Response(status, headers, json.dumps(body))
+        if save and idem_key is not None and account is not None:
+            with self._lock:
+                account.idempotency.setdefault(idem_key, _Saved(path, method, raw, response))
+        self._log(method, path, raw, response, trace, idem_key, False)
+        return response
+
+    def _execute(self, account: Account, route: Route, path_params: dict[str, str],
+                 raw: dict[str, Any], version: str, request: Request) -> Any:
+        spec = schemas.endpoints(version)[route.endpoint]
+        typed = params.validate(spec["params"], raw)
+        typed = versions.upgrade_params(version, route.endpoint, typed)
+        tree = expand.parse(typed.get("expand") or [])
+        ctx = Context(self, account, typed, version, request, route.endpoint)
+        result = route.handler(ctx, **path_params)
+        store = account.store
+        renderer = expand.Renderer(self._includable, self._expandable,
+                                   lambda t, i: _lookup(store, t, i))
+        body = renderer.render(result, tree)
+        return versions.downgrade(version, body, _View(renderer))
+
+    # --- steps -----------------------------------------------------------------------
+
+    def _authenticate(self, request: Request) -> Account:
+        header = request.header("Authorization")
+        if header is None or not header.strip():
+            raise errors.unauthorized(errors.NO_API_KEY)
+        scheme, _, value = header.strip().partition(" ")
+        key = value.strip()
+        if scheme.lower() == "basic":
+            import base64
+            import binascii
+
+            try:
+                key = base64.b64decode(key).decode().split(":", 1)[0]
+            except (binascii.Error, UnicodeDecodeError):
+                raise errors.unauthorized(errors.BAD_AUTH_HEADER.format(value=header)) from None
+        elif scheme.lower() != "bearer":
+            key = header.strip()
+        if not key or key in ("null", "undefined", "None"):
+            raise errors.unauthorized(errors.BAD_AUTH_HEADER.format(value=key or header))
+        if key.startswith(LIVE_PREFIXES):
+            raise errors.unauthorized(errors.LIVE_KEY.format(masked=errors.mask_key(key)))
+        if key.startswith(PUBLISHABLE_PREFIXES):
+            raise errors.unauthorized(errors.PUBLISHABLE_KEY)
+        if not key.startswith(TEST_PREFIXES) or len(key) <= len("sk_test_"):
+            raise errors.unauthorized(errors.INVALID_API_KEY.format(masked=errors.mask_key(key)))
+        return self.account(key)
+
+    def _version(self, header: str | None) -> str:
+        requested = header.strip() if header else self.default_version
+        try:
+            return versions.resolve(requested)
+        except versions.InvalidVersion:
+            raise errors.invalid(errors.INVALID_VERSION.format(value=requested),
+                                 code="api_version_invalid") from None
+
+    def _idempotent_replay(self, account: Account, key: str, method: str, path: str,
+                           raw: dict[str, Any]) -> Response | None:
+        """The saved response for a retried key, or Stripe's idempotency errors."""
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise errors.invalid(errors.IDEMPOTENCY_KEY_TOO_LONG, "Idempotency-Key")
+        saved = account.idempotency.get(key)
+        if saved is None:
+            return None
+        if saved.endpoint_path != path or saved.method != method:
+            raise errors.StripeError(errors.IDEMPOTENCY_ENDPOINT.format(
+                old=saved.endpoint_path, new=path, key=key), type="idempotency_error")
+        if saved.raw_params != raw:
+            raise errors.StripeError(errors.IDEMPOTENCY_PARAMS.format(key=key),
+                                     type="idempotency_error")
+        return saved.response
+
+    def _log(self, method: str, path: str, raw: dict[str, Any], response: Response,
+             trace: dict[str, str | None], idem_key: str | None, replayed: bool) -> None:
+        if self.keep_log:
+            self.requests.append(RequestRecord(
+                method, path, raw, response.status, trace["endpoint"], trace["version"],
+                response.headers["Request-Id"], response.headers.get("Stripe-Version"),
+                idem_key, replayed, response))
+
+    @property
+    def last_request(self) -> RequestRecord | None:
+        return self.requests[-1] if self.requests else None
+
+    def _log_url(self, headers: dict[str, str]) -> str:
+        return (f"https://dashboard.stripe.com/test/logs/{headers['Request-Id']}"
+                f"?t={self.clock.now()}")
+
+
+def _lookup(store: Store, object_type: str, oid: str) -> Obj | None:
+    if object_type.startswith("deleted_"):
+        return store.get_deleted(object_type[len("deleted_"):], oid)
+    return store.get(object_type, oid)
+
+
+class _View:
+    """Lets version changes render other objects (e.g. embed a coupon by id)."""
+
+    def __init__(self, renderer: expand.Renderer) -> None:
+        self._renderer = renderer
+
+    def lookup(self, object_type: str, oid: str) -> Obj | None:
+        found = self._renderer.lookup(object_type, oid)
+        return None if found is None else self._renderer.render(found)
+

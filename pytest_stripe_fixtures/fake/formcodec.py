@@ -1,0 +1,113 @@
+"""Stripe's form encoding: ``a[b][0][c]=v`` bracket nesting into plain dicts and lists.
+
+Values stay strings here; the schema-driven validator (``params.py``) turns them into
+integers, booleans, numbers and lists, because only the schema knows that ``tiers[0]`` is
+an array element while ``metadata[0]`` is a map key.  ``a[]=x`` appends to a list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+Decoded = dict[str, Any]
+
+
+class FormError(ValueError):
+    """The body or query string cannot be decoded; ``param`` names the offending key."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+def split_key(key: str) -> list[str]:
+    """``a[b][0][]`` -> ``["a", "b", "0", ""]``; raises FormError on unbalanced brackets."""
+    head, sep, rest = key.partition("[")
+    if not sep:
+        if "]" in key:
+            raise FormError(f"Invalid parameter name: {key}", key)
+        return [key]
+    parts = [head]
+    while rest:
+        name, close, rest = rest.partition("]")
+        if not close or "[" in name:
+            raise FormError(f"Invalid parameter name: {key}", key)
+        parts.append(name)
+        if rest:
+            if rest[0] != "[":
+                raise FormError(f"Invalid parameter name: {key}", key)
+            rest = rest[1:]
+    return parts
+
+
+def decode(*sources: str | bytes | None) -> Decoded:
+    """Decode one or more urlencoded strings (query, then body) into one nested dict."""
+    out: Decoded = {}
+    for source in sources:
+        if not source:
+            continue
+        if isinstance(source, bytes):
+            try:
+                source = source.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FormError("Request body is not valid UTF-8.", "") from exc
+        for key, value in parse_qsl(source, keep_blank_values=True):
+            if key.startswith("[") or not key:
+                raise FormError(f"Invalid parameter name: {key}", key)
+            _assign(out, split_key(key), value, key)
+    return out
+
+
+def _assign(root: Decoded, parts: list[str], value: str, raw: str) -> None:
+    node: Any = root
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if part != "":
+                raise FormError(f"Invalid array: {raw}", raw)
+            if last:
+                node.append(value)
+                return
+            child: Any = {}
+            node.append(child)
+            node = child
+            continue
+        if part == "":  # a[] on a dict node cannot happen: handled when the parent is created
+            raise FormError(f"Invalid parameter name: {raw}", raw)
+        nxt = parts[i + 1] if not last else None
+        if last:
+            existing = node.get(part)
+            if isinstance(existing, (dict, list)) and existing:
+                raise FormError(f"Invalid parameter name: {raw}", raw)
+            node[part] = value
+            return
+        want_list = nxt == ""
+        child = node.get(part)
+        if child is None or isinstance(child, str):
+            child = [] if want_list else {}
+            node[part] = child
+        elif want_list and not isinstance(child, list):
+            raise FormError(f"Invalid parameter name: {raw}", raw)
+        elif not want_list and isinstance(child, list):
+            raise FormError(f"Invalid parameter name: {raw}", raw)
+        node = child
+
+
+def encode(params: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """The inverse, in stripe-python's style (indexed arrays), for tests and transports."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(params, dict):
+        for key, value in params.items():
+            name = f"{prefix}[{key}]" if prefix else str(key)
+            pairs.extend(encode(value, name))
+    elif isinstance(params, (list, tuple)):
+        for index, value in enumerate(params):
+            pairs.extend(encode(value, f"{prefix}[{index}]"))
+    elif isinstance(params, bool):
+        pairs.append((prefix, "true" if params else "false"))
+    elif params is None:
+        pass
+    else:
+        pairs.append((prefix, str(params)))
+    return pairs

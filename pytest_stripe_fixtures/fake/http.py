@@ -1,0 +1,50 @@
+"""The engine's transport-neutral request and response."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Request:
+    """One HTTP request as any transport hands it over.
+
+    ``path`` may carry a query string; ``query`` is appended to it.  ``body`` is the raw
+    ``application/x-www-form-urlencoded`` POST body (str or bytes).
+    """
+
+    method: str
+    path: str
+    query: str = ""
+    body: str | bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        """Case-insensitive header lookup."""
+        value = self.headers.get(name)
+        if value is not None:
+            return value
+        lname = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lname:
+                return value
+        return None
+
+
+@dataclass
+class Response:
+    """Status, headers and the JSON body as text (what goes on the wire)."""
+
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+    @property
+    def content(self) -> bytes:
+        return self.text.encode()

@@ -1,0 +1,51 @@
+"""Stripe-shaped ids.  Deterministic when seeded, so snapshots stay stable.
+
+Shapes observed in real responses (STRIPE-API-RULES.md section 10): ``prod_``/``cus_`` plus
+14 alphanumerics; ``price_``, ``ch_``, ``src_``, ``promo_``, ``di_`` plus 24 characters
+beginning with a digit; coupons 8 alphanumerics; requests ``req_`` plus 14.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+ALPHANUM = string.ascii_letters + string.digits
+
+SHORT = 14  # prod_NZOkxQ8eTZEHwN
+LONG = 24  # price_1MoBy5LkdIwHu7ixZhnattbh
+
+PREFIXES: dict[str, tuple[str, int]] = {
+    "product": ("prod_", SHORT),
+    "customer": ("cus_", SHORT),
+    "price": ("price_", LONG),
+    "promotion_code": ("promo_", LONG),
+    "source": ("src_", LONG),
+    "charge": ("ch_", LONG),
+    "discount": ("di_", LONG),
+    "balance_transaction": ("txn_", LONG),
+    "card": ("card_", LONG),
+    "bank_account": ("ba_", LONG),
+    "request": ("req_", SHORT),
+    "coupon": ("", 8),
+}
+
+
+class IdFactory:
+    """Generates ids; ``seed`` makes the sequence reproducible."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+
+    def token(self, length: int) -> str:
+        return "".join(self._random.choices(ALPHANUM, k=length))
+
+    def new(self, object_type: str) -> str:
+        prefix, length = PREFIXES[object_type]
+        if length == LONG:
+            return prefix + str(self._random.randint(1, 9)) + self.token(LONG - 1)
+        return prefix + self.token(length)
+
+    def code(self, length: int = 8) -> str:
+        """A customer-facing code (promotion codes): upper-case letters and digits."""
+        return "".join(self._random.choices(string.ascii_uppercase + string.digits, k=length))

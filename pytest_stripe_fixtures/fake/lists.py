@@ -1,0 +1,181 @@
+"""List and search pagination, the same for every resource (STRIPE-API-RULES.md sections 5-6)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from . import errors
+from .search import SearchQueryError, compile_query
+from .store import Obj, Table
+
+Predicate = Callable[[Obj], bool]
+
+DEFAULT_LIMIT = 10
+MIN_LIMIT, MAX_LIMIT = 1, 100  # out-of-range limit is a 400 ([R]: unverified, see errors.py)
+INVALID_PAGE = "Invalid page: {page}"  # [R]
+
+
+def check_limit(params: dict[str, Any]) -> int:
+    limit = params.get("limit", DEFAULT_LIMIT)
+    if limit < MIN_LIMIT:
+        raise errors.too_small("limit", MIN_LIMIT)
+    if limit > MAX_LIMIT:
+        raise errors.too_large("limit", MAX_LIMIT, limit)
+    return limit
+
+
+def created_filter(created: Any) -> Predicate | None:
+    """``created=123`` or ``created[gt|gte|lt|lte]=123`` as a predicate."""
+    if created is None:
+        return None
+    if isinstance(created, int):
+        return lambda obj: obj["created"] == created
+    checks = []
+    if "gt" in created:
+        checks.append(lambda v, b=created["gt"]: v > b)
+    if "gte" in created:
+        checks.append(lambda v, b=created["gte"]: v >= b)
+    if "lt" in created:
+        checks.append(lambda v, b=created["lt"]: v < b)
+    if "lte" in created:
+        checks.append(lambda v, b=created["lte"]: v <= b)
+    return lambda obj: all(check(obj["created"]) for check in checks)
+
+
+def combine(*predicates: Predicate | None) -> Predicate | None:
+    active = [p for p in predicates if p is not None]
+    if not active:
+        return None
+    if len(active) == 1:
+        return active[0]
+    return lambda obj: all(p(obj) for p in active)
+
+
+def page(table: Table, params: dict[str, Any], url: str,
+         predicate: Predicate | None = None) -> Obj:
+    """A ``list`` envelope: newest first, cursors, ``created`` filter, ``has_more``."""
+    limit = check_limit(params)
+    after, before = params.get("starting_after"), params.get("ending_before")
+    if after is not None and before is not None:
+        raise errors.one_of("starting_after", "ending_before")
+    predicate = combine(created_filter(params.get("created")), predicate)
+    if before is not None:
+        items = _take(table.oldest_first(_cursor(table, before, "ending_before")), predicate,
+                      limit)
+        has_more = len(items) > limit
+        data = items[:limit][::-1]
+    else:
+        start = _cursor(table, after, "starting_after") if after is not None else None
+        items = _take(table.newest_first(start), predicate, limit)
+        has_more = len(items) > limit
+        data = items[:limit]
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def page_of(objects: Iterable[Obj], params: dict[str, Any], url: str) -> Obj:
+    """A ``list`` envelope over an explicit newest-first sequence (sub-lists, ``ids`` lists)."""
+    limit = check_limit(params)
+    items = list(objects)
+    ids = [o["id"] for o in items]
+    after, before = params.get("starting_after"), params.get("ending_before")
+    if after is not None and before is not None:
+        raise errors.one_of("starting_after", "ending_before")
+    predicate = created_filter(params.get("created"))
+    if predicate:
+        items = [o for o in items if predicate(o)]
+        ids = [o["id"] for o in items]
+    if before is not None:
+        if before not in ids:
+            raise errors.no_such(_kind(before), before, "ending_before", in_path=False)
+        end = ids.index(before)
+        data = items[max(0, end - limit):end]
+        has_more = end - limit > 0
+    else:
+        start = 0
+        if after is not None:
+            if after not in ids:
+                raise errors.no_such(_kind(after), after, "starting_after", in_path=False)
+            start = ids.index(after) + 1
+        data = items[start:start + limit]
+        has_more = start + limit < len(items)
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def search(table: Table, params: dict[str, Any], url: str, fields: dict[str, str]) -> Obj:
+    """A search endpoint: compile ``query`` against the resource's field table, then page."""
+    try:
+        predicate = compile_query(params["query"], fields)
+    except SearchQueryError as exc:
+        raise errors.invalid(exc.message, "query") from exc
+    return search_page(table, params, url, predicate)
+
+
+def search_page(table: Table, params: dict[str, Any], url: str, predicate: Predicate) -> Obj:
+    """A ``search_result``: ``next_page`` is an opaque cursor, ``total_count`` when expanded."""
+    limit = check_limit(params)
+    token = params.get("page")
+    start = _decode_page(token) if token else None
+    matched: list[Obj] = []
+    last_pos: int | None = None
+    for obj in table.newest_first(start):
+        if predicate(obj):
+            if len(matched) == limit:
+                break
+            matched.append(obj)
+            last_pos = table.position[obj["id"]]
+    else:
+        last_pos = None if len(matched) < limit else last_pos
+    has_more = len(matched) == limit and last_pos is not None and any(
+        predicate(o) for o in table.newest_first(last_pos))
+    result: Obj = {"object": "search_result", "data": matched, "has_more": has_more,
+                   "next_page": _encode_page(last_pos) if has_more else None, "url": url}
+    if "total_count" in (params.get("expand") or ()):
+        result["total_count"] = sum(1 for o in table.newest_first() if predicate(o))
+    return result
+
+
+def _encode_page(position: int | None) -> str:
+    return base64.urlsafe_b64encode(f"pos:{position}".encode()).decode().rstrip("=")
+
+
+def _decode_page(token: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "pos" or not value.isdigit():
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise errors.invalid(INVALID_PAGE.format(page=token), "page") from exc
+
+
+def _take(objects: Iterable[Obj], predicate: Predicate | None, limit: int) -> list[Obj]:
+    """The first ``limit + 1`` matches (one more tells ``has_more``)."""
+    out: list[Obj] = []
+    for obj in objects:
+        if predicate is None or predicate(obj):
+            out.append(obj)
+            if len(out) > limit:
+                break
+    return out
+
+
+def _cursor(table: Table, oid: str, param: str) -> int:
+    position = table.position.get(oid)
+    if position is None:
+        raise errors.no_such(_kind(oid), oid, param, in_path=False)
+    return position
+
+
+def _kind(oid: str) -> str:
+    """Best-effort object name for a cursor id (the message names the object)."""
+    prefix = oid.split("_", 1)[0] if "_" in oid else ""
+    from .ids import PREFIXES
+
+    for name, (p, _) in PREFIXES.items():
+        if p and p[:-1] == prefix:
+            return name
+    return "object"

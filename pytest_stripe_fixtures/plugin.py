@@ -1,0 +1,109 @@
+"""pytest glue: options, the ``stripe_fake`` marker and fixture.  Thin on purpose: the fake is
+``pytest_stripe_fixtures.fake``, the interception ``pytest_stripe_fixtures.transports``.
+
+Imports of the engine happen inside the fixture, so a suite that never touches Stripe pays
+(almost) nothing for having the plugin installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .fake import StripeFake
+
+FAKE_KEY = "sk_test_pytest_stripe_fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stripe_fixtures", "Stripe fake (pytest-stripe-fixtures)")
+    group.addoption("--stripe-seed", dest="stripe_seed", type=int, default=None,
+                    help="seed for the fake's ids (stable snapshots); overrides the ini key")
+    group.addoption("--stripe-validate-responses", dest="stripe_validate_responses",
+                    action="store_true", default=None,
+                    help="check every fake response against schemas/ and fail the test if not")
+    parser.addini("stripe_fake_seed", "seed for the fake's ids (stable snapshots)", default="")
+    parser.addini("stripe_api_version",
+                  "API version for requests that send no Stripe-Version header", default="")
+    parser.addini("stripe_validate_responses", "check every fake response against schemas/",
+                  type="bool", default=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "stripe_fake(seed=None, now=None, api_version=None, isolate_keys=False): "
+        "configure the stripe_fake fixture for this test")
+
+
+def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    config = request.config
+    settings: dict[str, Any] = {}
+    seed = config.getoption("stripe_seed")
+    if seed is None and config.getini("stripe_fake_seed"):
+        seed = int(config.getini("stripe_fake_seed"))
+    if seed is not None:
+        settings["seed"] = seed
+    if config.getini("stripe_api_version"):
+        settings["default_version"] = config.getini("stripe_api_version")
+    marker = request.node.get_closest_marker("stripe_fake")
+    if marker is not None:
+        if marker.args:
+            raise pytest.UsageError(
+                f"{request.node.nodeid}: @pytest.mark.stripe_fake takes keyword arguments only "
+                "(seed=, now=, api_version=, isolate_keys=)")
+        for key, value in marker.kwargs.items():
+            if key not in ("seed", "now", "api_version", "isolate_keys"):
+                raise pytest.UsageError(
+                    f"{request.node.nodeid}: unknown stripe_fake marker argument {key!r}")
+            settings["default_version" if key == "api_version" else key] = value
+    return settings
+
+
+@pytest.fixture
+def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
+    """A fresh in-memory Stripe for this test; every ``stripe`` SDK call to api.stripe.com is
+    answered by it.  Yields the :class:`~pytest_stripe_fixtures.fake.StripeFake`: its
+    ``requests``, ``objects(type)``, ``store`` and ``clock``."""
+    import stripe
+
+    from .fake import StripeFake
+    from .transports.sdk import SDKInterceptor
+
+    try:
+        fake = StripeFake(**_settings(request))
+    except ValueError as exc:
+        raise pytest.UsageError(f"{request.node.nodeid}: stripe_fake: {exc}") from exc
+    had_key = stripe.api_key
+    if had_key is None:
+        stripe.api_key = FAKE_KEY
+    validate = request.config.getoption("stripe_validate_responses") or request.config.getini(
+        "stripe_validate_responses")
+    with SDKInterceptor(fake.handle):
+        yield fake
+    if had_key is None and stripe.api_key == FAKE_KEY:
+        stripe.api_key = None
+    _report(request, fake, bool(validate))
+
+
+def _report(request: pytest.FixtureRequest, fake: StripeFake, validate: bool) -> None:
+    """Fail the test (at teardown) on a bug in the fake or a response off its schema."""
+    where = f"{request.node.nodeid} ({request.node.path})"
+    if fake.internal_errors:
+        pytest.fail(f"{where}: the Stripe fake failed internally:\n{fake.internal_errors[0]}",
+                    pytrace=False)
+    if not validate:
+        return
+    from .conformance import problems
+
+    for record in fake.requests:
+        if record.resolved_version is None:
+            continue
+        found = problems(record.resolved_version, record.endpoint, record.status,
+                         record.json())
+        if found:
+            pytest.fail(f"{where}: response to {record} ({record.resolved_version}) does not "
+                        "match schemas/:\n  " + "\n  ".join(found[:10]), pytrace=False)

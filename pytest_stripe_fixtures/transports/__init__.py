@@ -1,0 +1,1 @@
+"""How calls reach the engine: the stripe SDK's HTTP client layer (``sdk.py``), ..."""

@@ -1,0 +1,94 @@
+"""Route the ``stripe`` SDK's requests to a fake, in-process, below every HTTP client.
+
+stripe-python sends every request of every client class (``RequestsClient``,
+``UrllibClient``, ``HTTPXClient``, ``AIOHTTPClient``, ...) through
+``HTTPClient._request_with_retries_internal`` (and its ``_async`` twin), for both
+``StripeClient`` and the global ``stripe.Product.create(...)`` style.  Replacing those two
+methods on the base class answers Stripe's hosts without touching the network or the HTTP
+library, and is the shortest path from the SDK to the engine.  Other hosts (e.g. an
+``api_base`` the user pointed at stripe-mock) go to the original methods.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..fake.http import Request, Response
+
+STRIPE_HOSTS = frozenset({"api.stripe.com", "files.stripe.com", "connect.stripe.com",
+                          "meter-events.stripe.com", "upload.stripe.com"})
+
+Handler = Callable[[Request], Response]
+
+
+def is_stripe_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in STRIPE_HOSTS
+
+
+class SDKInterceptor:
+    """Installs itself on ``stripe._http_client.HTTPClient``; nests (last installed wins)."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self._saved: tuple[Any, Any] | None = None
+
+    def _answer(self, method: str, url: str, headers: Any, post_data: Any) -> tuple[str, int,
+                                                                                   dict[str, str]]:
+        parts = urlsplit(url)
+        response = self.handler(Request(method=method.upper(), path=parts.path,
+                                        query=parts.query, body=post_data,
+                                        headers=dict(headers or {})))
+        return response.text, response.status, response.headers
+
+    def start(self) -> SDKInterceptor:
+        from stripe import _http_client
+
+        base = _http_client.HTTPClient
+        with self._lock:
+            original_sync = base._request_with_retries_internal
+            original_async = base._request_with_retries_internal_async
+            answer = self._answer
+
+            def sync(client: Any, method: str, url: str, headers: Any, post_data: Any,
+                     is_streaming: bool, max_network_retries: int | None, *,
+                     _usage: Any = None) -> Any:
+                if not is_stripe_url(url):
+                    return original_sync(client, method, url, headers, post_data, is_streaming,
+                                         max_network_retries, _usage=_usage)
+                return answer(method, url, headers, post_data)
+
+            async def async_(client: Any, method: str, url: str, headers: Any, post_data: Any,
+                             is_streaming: bool, max_network_retries: int | None, *,
+                             _usage: Any = None) -> Any:
+                if not is_stripe_url(url):
+                    return await original_async(client, method, url, headers, post_data,
+                                                is_streaming, max_network_retries, _usage=_usage)
+                return answer(method, url, headers, post_data)
+
+            self._saved = (original_sync, original_async)
+            base._request_with_retries_internal = sync  # type: ignore[method-assign]
+            base._request_with_retries_internal_async = async_  # type: ignore[method-assign]
+        return self
+
+    def stop(self) -> None:
+        from stripe import _http_client
+
+        if self._saved is None:
+            return
+        with self._lock:
+            base = _http_client.HTTPClient
+            base._request_with_retries_internal, base._request_with_retries_internal_async = (
+                self._saved)
+            self._saved = None
+
+    def __enter__(self) -> SDKInterceptor:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

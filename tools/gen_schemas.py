@@ -1,0 +1,310 @@
+"""Generate ``schemas/<version>/`` from Stripe's OpenAPI spec (2023-08-16) and our version changes.
+
+    python tools/gen_schemas.py [--spec ../shared/stripe-openapi/spec3.2023-08-16.json]
+
+For each supported API version it writes:
+
+* ``endpoints.json``: per endpoint ("POST /v1/products"), the request parameters as a
+  JSON-Schema-like tree (types, enums, lengths, required, ``""``-unsettable via
+  ``anyOf [.., {"enum": [""]}]``), the path parameters and the response object;
+* ``<object>.json``: a JSON Schema (draft 2020-12) of every object the fake returns, its
+  lists and search results, and the error envelope.  Objects list every field as required
+  (Stripe serializes nullable fields as ``null``) except the *includable* ones, which are
+  absent unless expanded, and the *conditional* ones (e.g. a source's type hashes).
+  ``x-expandable`` maps expandable id fields to the objects they expand to.
+
+2023-08-16 comes straight from the spec; the current version is 2023-08-16 with every
+``versions.Change`` applied (``Change.upgrade_schemas``), so the schemas and the runtime
+share one list of changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pytest_stripe_fixtures.fake import versions  # noqa: E402
+from pytest_stripe_fixtures.fake.resources import load_all  # noqa: E402
+
+DEFAULT_SPEC = ROOT.parent / "shared" / "stripe-openapi" / "spec3.2023-08-16.json"
+
+# The operations in scope, with the object each returns (list/search wrap it).
+ENDPOINTS: dict[str, str] = {
+    "POST /v1/products": "product",
+    "GET /v1/products": "product_list",
+    "GET /v1/products/search": "product_search_result",
+    "GET /v1/products/{id}": "product",
+    "POST /v1/products/{id}": "product",
+    "DELETE /v1/products/{id}": "deleted_product",
+    "POST /v1/prices": "price",
+    "GET /v1/prices": "price_list",
+    "GET /v1/prices/search": "price_search_result",
+    "GET /v1/prices/{price}": "price",
+    "POST /v1/prices/{price}": "price",
+    "POST /v1/coupons": "coupon",
+    "GET /v1/coupons": "coupon_list",
+    "GET /v1/coupons/{coupon}": "coupon",
+    "POST /v1/coupons/{coupon}": "coupon",
+    "DELETE /v1/coupons/{coupon}": "deleted_coupon",
+    "POST /v1/promotion_codes": "promotion_code",
+    "GET /v1/promotion_codes": "promotion_code_list",
+    "GET /v1/promotion_codes/{promotion_code}": "promotion_code",
+    "POST /v1/promotion_codes/{promotion_code}": "promotion_code",
+    "POST /v1/customers": "customer",
+    "GET /v1/customers": "customer_list",
+    "GET /v1/customers/search": "customer_search_result",
+    "GET /v1/customers/{customer}": "customer",
+    "POST /v1/customers/{customer}": "customer",
+    "DELETE /v1/customers/{customer}": "deleted_customer",
+    "GET /v1/customers/{customer}/discount": "discount",
+    "DELETE /v1/customers/{customer}/discount": "deleted_discount",
+    "POST /v1/customers/{customer}/sources": "source",
+    "GET /v1/customers/{customer}/sources": "source_list",
+    "GET /v1/customers/{customer}/sources/{id}": "source",
+    "POST /v1/customers/{customer}/sources/{id}": "source",
+    "DELETE /v1/customers/{customer}/sources/{id}": "source",
+    "POST /v1/sources": "source",
+    "GET /v1/sources/{source}": "source",
+    "POST /v1/sources/{source}": "source",
+    "POST /v1/charges": "charge",
+    "GET /v1/charges": "charge_list",
+    "GET /v1/charges/search": "charge_search_result",
+    "GET /v1/charges/{charge}": "charge",
+    "POST /v1/charges/{charge}": "charge",
+}
+
+OBJECTS = (
+    "product", "deleted_product", "price", "coupon", "deleted_coupon", "promotion_code",
+    "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge",
+)
+LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge")
+SEARCHED = ("product", "price", "customer", "charge")
+
+# Absent unless expanded (STRIPE-API-RULES.md section 7).
+INCLUDABLE: dict[str, tuple[str, ...]] = {
+    "price": ("currency_options", "tiers"),
+    "coupon": ("applies_to", "currency_options"),
+    "customer": ("cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax",
+                 "tax_ids"),
+    "charge": ("refunds",),
+}
+# Present only in some states (by type, or when set); "*" makes every field optional.
+CONDITIONAL: dict[str, tuple[str, ...]] = {
+    "source": ("ach_credit_transfer", "ach_debit", "acss_debit", "alipay", "au_becs_debit",
+               "bancontact", "card", "card_present", "eps", "giropay", "ideal", "klarna",
+               "multibanco", "p24", "sepa_credit_transfer", "sepa_debit", "sofort",
+               "three_d_secure", "wechat", "customer", "redirect", "code_verification",
+               "source_order", "receiver", "owner", "allow_redisplay"),
+    "charge": ("source", "invoice", "radar_options", "transfer"),
+    "payment_method_details": ("*",),
+}
+_KEEP_PARAM_KEYS = {"type", "properties", "required", "additionalProperties", "items", "anyOf",
+                    "enum", "maxLength", "format"}
+
+
+def clean_param(node: Any) -> Any:
+    """Keep what validation needs from a request-parameter schema node."""
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key not in _KEEP_PARAM_KEYS:
+            continue
+        if key == "properties":
+            out[key] = {k: clean_param(v) for k, v in value.items()}
+        elif key in ("items", "additionalProperties"):
+            out[key] = clean_param(value)
+        elif key == "anyOf":
+            out[key] = [clean_param(v) for v in value]
+        else:
+            out[key] = value
+    if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def endpoint_schema(spec: dict[str, Any], key: str) -> dict[str, Any]:
+    method, path = key.split(" ", 1)
+    op = spec["paths"][path][method.lower()]
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    path_params: list[str] = []
+    for param in op.get("parameters", ()):
+        if param["in"] == "path":
+            path_params.append(param["name"])
+            continue
+        props[param["name"]] = clean_param(param["schema"])
+        if param.get("required"):
+            required.append(param["name"])
+    body = op.get("requestBody", {}).get("content", {}).get("application/x-www-form-urlencoded")
+    if body:
+        schema = body["schema"]
+        for name, sub in schema.get("properties", {}).items():
+            props[name] = clean_param(sub)
+        required += schema.get("required", [])
+    params = {"type": "object", "properties": props, "required": sorted(required),
+              "additionalProperties": False}
+    return {"params": params, "path_params": path_params, "response": ENDPOINTS[key]}
+
+
+class ObjectSchemas:
+    """Converts the spec's component schemas (OpenAPI 3.0) into JSON Schema documents."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.components = spec["components"]["schemas"]
+
+    def document(self, name: str) -> dict[str, Any]:
+        defs: dict[str, Any] = {}
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in defs:
+                continue
+            defs[current] = {}  # placeholder against cycles
+            converted, refs = self._convert_named(current)
+            defs[current] = converted
+            pending.extend(r for r in refs if r not in defs)
+        root = defs.pop(name)
+        doc = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"{name}.json",
+               "title": name, **root}
+        if defs:
+            doc["$defs"] = dict(sorted(defs.items()))
+        return doc
+
+    def _convert_named(self, name: str) -> tuple[dict[str, Any], set[str]]:
+        refs: set[str] = set()
+        node = self._convert(self.components[name], refs, owner=name)
+        optional = set(INCLUDABLE.get(name, ())) | set(CONDITIONAL.get(name, ()))
+        props = node.get("properties")
+        if props is not None:
+            expandable: dict[str, list[str]] = {}
+            for field, sub in self.components[name].get("properties", {}).items():
+                targets = sub.get("x-expansionResources", {}).get("oneOf", [])
+                if targets:
+                    expandable[field] = [t["$ref"].rsplit("/", 1)[1] for t in targets]
+            if expandable:
+                node["x-expandable"] = expandable
+            if name in INCLUDABLE:
+                node["x-includable"] = list(INCLUDABLE[name])
+            node["required"] = [] if "*" in optional else sorted(set(props) - optional)
+            node["additionalProperties"] = False
+        return node, refs
+
+    def _convert(self, node: dict[str, Any], refs: set[str], owner: str) -> dict[str, Any]:
+        if "$ref" in node:
+            target = node["$ref"].rsplit("/", 1)[1]
+            if target in OBJECTS or target not in _EXPANDED_ONLY:
+                refs.add(target)
+                return {"$ref": f"#/$defs/{target}"}
+            return {"type": "object"}  # an object outside our scope, only seen when expanded
+        out: dict[str, Any] = {}
+        if "anyOf" in node:
+            out["anyOf"] = [self._convert(v, refs, owner) for v in node["anyOf"]]
+        if "type" in node:
+            out["type"] = node["type"]
+        if "enum" in node:
+            out["enum"] = node["enum"]
+        if "properties" in node:
+            out["properties"] = {k: self._convert(v, refs, owner)
+                                 for k, v in node["properties"].items()}
+        if "items" in node:
+            out["items"] = self._convert(node["items"], refs, owner)
+        if isinstance(node.get("additionalProperties"), dict):
+            out["additionalProperties"] = self._convert(node["additionalProperties"], refs, owner)
+        if node.get("nullable"):
+            if list(out) == ["type"]:
+                out["type"] = [out["type"], "null"]
+            else:
+                out = {"anyOf": [out, {"type": "null"}]}
+        return out
+
+
+# Objects referenced only through expandable ids: never inlined (the fake leaves them as ids).
+_EXPANDED_ONLY = {
+    "account", "application", "application_fee", "balance_transaction", "invoice",
+    "payment_intent", "review", "transfer", "tax_code", "test_clock", "payment_method",
+    "subscription", "card", "bank_account", "customer_cash_balance_transaction",
+}
+
+
+def envelope(kind: str, item: str) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "object": {"type": "string", "enum": ["list" if kind == "list" else "search_result"]},
+        "url": {"type": "string"},
+        "has_more": {"type": "boolean"},
+        "data": {"type": "array", "items": {"$ref": f"{item}.json"}},
+    }
+    required = ["object", "url", "has_more", "data"]
+    if kind == "search_result":
+        props["next_page"] = {"type": ["string", "null"]}
+        props["total_count"] = {"type": "integer"}
+        required.append("next_page")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{item}_{kind}.json", "title": f"{item}_{kind}",
+            "type": "object", "properties": props, "required": required,
+            "additionalProperties": False}
+
+
+def error_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    inner = ObjectSchemas(spec).document("api_errors")
+    inner.pop("$schema", None)
+    inner.pop("title", None)
+    inner["required"] = ["type", "message"]
+    inner["additionalProperties"] = True
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "error.json",
+            "title": "error",
+            "type": "object", "properties": {"error": inner}, "required": ["error"],
+            "additionalProperties": False}
+
+
+def build_oldest(spec: dict[str, Any]) -> dict[str, Any]:
+    converter = ObjectSchemas(spec)
+    objects = {name: converter.document(name) for name in OBJECTS}
+    for item in LISTED:
+        objects[f"{item}_list"] = envelope("list", item)
+    for item in SEARCHED:
+        objects[f"{item}_search_result"] = envelope("search_result", item)
+    objects["error"] = error_schema(spec)
+    endpoints = {key: endpoint_schema(spec, key) for key in ENDPOINTS}
+    return {"objects": objects, "endpoints": endpoints}
+
+
+def write(schemas: dict[str, Any], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.json"):
+        old.unlink()
+    for name, doc in schemas["objects"].items():
+        (out_dir / f"{name}.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    (out_dir / "endpoints.json").write_text(
+        json.dumps(schemas["endpoints"], indent=1, sort_keys=True) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
+    parser.add_argument("--out", type=Path, default=ROOT / "schemas")
+    args = parser.parse_args(argv)
+    spec = json.loads(args.spec.read_text())
+    if spec["info"]["version"] != versions.OLDEST:
+        parser.error(f"spec describes {spec['info']['version']}, expected {versions.OLDEST}")
+    load_all()  # resources register their version changes
+    schemas = build_oldest(spec)
+    write(schemas, args.out / versions.OLDEST)
+    current = copy.deepcopy(schemas)
+    for change in versions.CHANGES:
+        change.upgrade_schemas(current)
+    write(current, args.out / versions.CURRENT)
+    print(f"wrote {len(schemas['objects'])} object schemas and {len(ENDPOINTS)} endpoints "
+          f"for {', '.join(versions.SUPPORTED)} into {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
