@@ -104,6 +104,12 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
                "source_order", "receiver", "owner", "allow_redisplay"),
     "charge": ("source", "invoice", "radar_options", "transfer"),
     "payment_method_details": ("*",),
+    "currency_option": ("tiers",),  # only tiered prices carry tiers per currency
+}
+# Params Stripe documents as ``""``-unsettable although the 2023 spec does not mark them.
+EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
+    # [D] Stripe staff, stripe-python#658: "unset the default price by passing default_price: ''"
+    "POST /v1/products/{id}": ("default_price",),
 }
 _KEEP_PARAM_KEYS = {"type", "properties", "required", "additionalProperties", "items", "anyOf",
                     "enum", "maxLength", "format"}
@@ -149,6 +155,8 @@ def endpoint_schema(spec: dict[str, Any], key: str) -> dict[str, Any]:
         for name, sub in schema.get("properties", {}).items():
             props[name] = clean_param(sub)
         required += schema.get("required", [])
+    for name in EMPTYABLE_CORRECTIONS.get(key, ()):
+        props[name] = {"anyOf": [props[name], {"type": "string", "enum": [""]}]}
     params = {"type": "object", "properties": props, "required": sorted(required),
               "additionalProperties": False}
     return {"params": params, "path_params": path_params, "response": ENDPOINTS[key]}
@@ -171,12 +179,18 @@ class ObjectSchemas:
             converted, refs = self._convert_named(current)
             defs[current] = converted
             pending.extend(r for r in refs if r not in defs)
-        root = defs.pop(name)
+        root = defs[name] if self._refers_to(defs, name) else defs.pop(name)
         doc = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"{name}.json",
-               "title": name, **root}
+               "title": name, **copy.deepcopy(root)}
         if defs:
             doc["$defs"] = dict(sorted(defs.items()))
         return doc
+
+    @staticmethod
+    def _refers_to(defs: dict[str, Any], name: str) -> bool:
+        """Whether some other definition points back at ``name`` (price.product -> product)."""
+        needle = f'"#/$defs/{name}"'
+        return any(needle in json.dumps(node) for key, node in defs.items() if key != name)
 
     def _convert_named(self, name: str) -> tuple[dict[str, Any], set[str]]:
         refs: set[str] = set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,17 @@ class Context:
 
     def new_id(self, object_type: str) -> str:
         return self.account.ids.new(object_type)
+
+
+Hook = Callable[[Context], None]
+_BEFORE_HANDLER: list[Hook] = []
+
+
+def before_handler(hook: Hook) -> Hook:
+    """Register ``hook(ctx)`` to run before every handler: for state that moves with the clock
+    alone (a coupon past its ``redeem_by``, a promotion code past its ``expires_at``)."""
+    _BEFORE_HANDLER.append(hook)
+    return hook
 
 
 class StripeFake:
@@ -208,6 +220,8 @@ class StripeFake:
         typed = versions.upgrade_params(version, route.endpoint, typed)
         tree = expand.parse(typed.get("expand") or [])
         ctx = Context(self, account, typed, version, request, route.endpoint)
+        for hook in _BEFORE_HANDLER:
+            hook(ctx)
         result = route.handler(ctx, **path_params)
         store = account.store
         renderer = expand.Renderer(self._includable, self._expandable,

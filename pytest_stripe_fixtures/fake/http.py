@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,3 +48,31 @@ class Response:
     @property
     def content(self) -> bytes:
         return self.text.encode()
+
+
+class Headers(MutableMapping[str, str]):
+    """Case-insensitive headers, as HTTP libraries hand them to the SDK."""
+
+    def __init__(self, data: Mapping[str, str] | None = None) -> None:
+        self._store: dict[str, tuple[str, str]] = {}
+        if data:
+            for key, value in data.items():
+                self[key] = value
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._store[key.lower()] = (key, value)
+
+    def __getitem__(self, key: str) -> str:
+        return self._store[key.lower()][1]
+
+    def __delitem__(self, key: str) -> None:
+        del self._store[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self._store.values())
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import errors
 from .search import SearchQueryError, compile_query
-from .store import Obj, Table
+from .store import Obj, Table, Where
 
 Predicate = Callable[[Obj], bool]
 
@@ -55,21 +55,24 @@ def combine(*predicates: Predicate | None) -> Predicate | None:
 
 
 def page(table: Table, params: dict[str, Any], url: str,
-         predicate: Predicate | None = None) -> Obj:
-    """A ``list`` envelope: newest first, cursors, ``created`` filter, ``has_more``."""
+         predicate: Predicate | None = None, where: Where | None = None) -> Obj:
+    """A ``list`` envelope: newest first, cursors, ``created`` filter, ``has_more``.
+
+    ``where=(field, value)`` walks only the objects with that value of an immutable field
+    (``Table.index``), so the page costs what the page holds, not what the table holds."""
     limit = check_limit(params)
     after, before = params.get("starting_after"), params.get("ending_before")
     if after is not None and before is not None:
         raise errors.one_of("starting_after", "ending_before")
     predicate = combine(created_filter(params.get("created")), predicate)
     if before is not None:
-        items = _take(table.oldest_first(_cursor(table, before, "ending_before")), predicate,
-                      limit)
+        items = _take(table.oldest_first(_cursor(table, before, "ending_before"), where),
+                      predicate, limit)
         has_more = len(items) > limit
         data = items[:limit][::-1]
     else:
         start = _cursor(table, after, "starting_after") if after is not None else None
-        items = _take(table.newest_first(start), predicate, limit)
+        items = _take(table.newest_first(start, where), predicate, limit)
         has_more = len(items) > limit
         data = items[:limit]
     return {"object": "list", "data": data, "has_more": has_more, "url": url}

@@ -53,4 +53,5 @@ def shape_facts() -> tuple[dict[str, frozenset[str]], dict[str, dict[str, list[s
                 includable[def_name] = frozenset(node["x-includable"])
             if "x-expandable" in node:
                 expandable[def_name] = node["x-expandable"]
+    includable["search_result"] = frozenset({"total_count"})  # [D] only when expanded
     return includable, expandable

@@ -7,6 +7,7 @@ what the page costs, not what the store holds.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,23 +16,43 @@ from . import errors
 Obj = dict[str, Any]
 
 
-class Table:
-    """One object type: insertion-ordered rows with positions for cursors."""
+Where = tuple[str, Any]  # (field, value): equality on a field indexed with Table.index
 
-    __slots__ = ("rows", "order", "position", "deleted")
+
+class Table:
+    """One object type: insertion-ordered rows with positions for cursors.
+
+    ``index(field)`` keeps, per value of a field that never changes after creation (a price's
+    ``product``), the positions holding it, so a filtered list page costs what the page costs.
+    """
+
+    __slots__ = ("rows", "order", "position", "deleted", "indexes")
 
     def __init__(self) -> None:
         self.rows: dict[str, Obj] = {}
         self.order: list[str | None] = []
         self.position: dict[str, int] = {}
         self.deleted: dict[str, Obj] = {}
+        self.indexes: dict[str, dict[Any, list[int]]] = {}
 
     def add(self, obj: Obj) -> Obj:
         oid = obj["id"]
-        self.position[oid] = len(self.order)
+        position = self.position[oid] = len(self.order)
         self.order.append(oid)
         self.rows[oid] = obj
+        for name, index in self.indexes.items():
+            index.setdefault(obj.get(name), []).append(position)
         return obj
+
+    def index(self, name: str) -> dict[Any, list[int]]:
+        """Value -> ascending positions for an immutable field (built on first use)."""
+        index = self.indexes.get(name)
+        if index is None:
+            index = self.indexes[name] = {}
+            for position, oid in enumerate(self.order):
+                if oid is not None:
+                    index.setdefault(self.rows[oid].get(name), []).append(position)
+        return index
 
     def remove(self, oid: str, stub: Obj | None) -> None:
         del self.rows[oid]
@@ -39,9 +60,19 @@ class Table:
         if stub is not None:
             self.deleted[oid] = stub
 
-    def newest_first(self, before: int | None = None) -> Iterator[Obj]:
-        """Objects older than position ``before`` (all when None), newest first."""
+    def newest_first(self, before: int | None = None, where: Where | None = None
+                     ) -> Iterator[Obj]:
+        """Objects older than position ``before`` (all when None), newest first; ``where``
+        narrows to one value of an indexed field."""
         order, rows = self.order, self.rows
+        if where is not None:
+            positions = self.index(where[0]).get(where[1], ())
+            end = len(positions) if before is None else bisect_left(positions, before)
+            for i in range(end - 1, -1, -1):
+                oid = order[positions[i]]
+                if oid is not None:
+                    yield rows[oid]
+            return
         index = len(order) if before is None else before
         while index > 0:
             index -= 1
@@ -49,9 +80,16 @@ class Table:
             if oid is not None:
                 yield rows[oid]
 
-    def oldest_first(self, after: int) -> Iterator[Obj]:
-        """Objects newer than position ``after``, oldest first."""
+    def oldest_first(self, after: int, where: Where | None = None) -> Iterator[Obj]:
+        """Objects newer than position ``after``, oldest first (``where`` as above)."""
         order, rows = self.order, self.rows
+        if where is not None:
+            positions = self.index(where[0]).get(where[1], ())
+            for i in range(bisect_right(positions, after), len(positions)):
+                oid = order[positions[i]]
+                if oid is not None:
+                    yield rows[oid]
+            return
         for index in range(after + 1, len(order)):
             oid = order[index]
             if oid is not None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..fake.http import Request, Response
+from ..fake.http import Headers, Request, Response
 
 STRIPE_HOSTS = frozenset({"api.stripe.com", "files.stripe.com", "connect.stripe.com",
                           "meter-events.stripe.com", "upload.stripe.com"})
@@ -44,7 +44,7 @@ class SDKInterceptor:
         response = self.handler(Request(method=method.upper(), path=parts.path,
                                         query=parts.query, body=post_data,
                                         headers=dict(headers or {})))
-        return response.text, response.status, response.headers
+        return response.text, response.status, Headers(response.headers)
 
     def start(self) -> SDKInterceptor:
         from stripe import _http_client

@@ -74,18 +74,19 @@ def _decimal(value: str, param: str) -> str:
     return text
 
 
-def _amounts(unit_amount: int | None, unit_decimal: str | None, param: str
-             ) -> tuple[int | None, str | None]:
-    """(unit_amount, unit_amount_decimal) as Stripe returns them."""
-    if unit_amount is not None and unit_decimal is not None:
-        raise errors.invalid(errors.ONE_OF.format(params="unit_amount, unit_amount_decimal"),
-                             f"{param}unit_amount")
-    if unit_amount is not None:
-        if unit_amount < 0:
-            raise errors.too_small(f"{param}unit_amount", 0)
-        return unit_amount, str(unit_amount)
-    if unit_decimal is not None:
-        text = _decimal(unit_decimal, f"{param}unit_amount_decimal")
+def _amounts(amount: Optional[int], decimal: Optional[str], prefix: str,
+             name: str = "unit_amount") -> tuple[Optional[int], Optional[str]]:
+    """(``name``, ``name``_decimal) as Stripe returns them: the integer when whole, and the
+    decimal string always."""
+    if amount is not None and decimal is not None:
+        raise errors.invalid(errors.ONE_OF.format(params=f"{name}, {name}_decimal"),
+                             _p(prefix, name))
+    if amount is not None:
+        if amount < 0:
+            raise errors.too_small(_p(prefix, name), 0)
+        return amount, str(amount)
+    if decimal is not None:
+        text = _decimal(decimal, _p(prefix, f"{name}_decimal"))
         whole = Decimal(text)
         return (int(whole) if whole == whole.to_integral_value() else None), text
     return None, None
@@ -112,11 +113,8 @@ def _tiers(raw: list[dict[str, Any]], param: str) -> list[Obj]:
             previous = up_to
         unit, unit_dec = _amounts(tier.get("unit_amount"), tier.get("unit_amount_decimal"),
                                   f"{where}[")
-        if tier.get("flat_amount") is not None and tier.get("flat_amount_decimal") is not None:
-            raise errors.invalid(errors.ONE_OF.format(
-                params="flat_amount, flat_amount_decimal"), f"{where}[flat_amount]")
         flat, flat_dec = _amounts(tier.get("flat_amount"), tier.get("flat_amount_decimal"),
-                                  f"{where}[flat_")
+                                  f"{where}[", "flat_amount")
         if unit is None and unit_dec is None and flat is None and flat_dec is None:
             raise errors.invalid(TIER_NO_AMOUNT, "amount")
         tiers.append({"flat_amount": flat, "flat_amount_decimal": flat_dec,
@@ -140,9 +138,12 @@ def _option(currency: str, raw: dict[str, Any], recurring: bool, param: str) -> 
     tiers = _tiers(raw["tiers"], f"{param}[tiers]") if raw.get("tiers") else None
     unit, unit_dec = _amounts(raw.get("unit_amount"), raw.get("unit_amount_decimal"),
                               f"{param}[")
-    return {"custom_unit_amount": custom,
-            "tax_behavior": raw.get("tax_behavior", "unspecified"),
-            "tiers": tiers, "unit_amount": unit, "unit_amount_decimal": unit_dec}
+    option: Obj = {"custom_unit_amount": custom,
+                   "tax_behavior": raw.get("tax_behavior", "unspecified"),
+                   "unit_amount": unit, "unit_amount_decimal": unit_dec}
+    if tiers is not None:
+        option["tiers"] = tiers
+    return option
 
 
 def _currency_options(ctx_currency: str, raw: Any, recurring: bool, param: str,
@@ -186,8 +187,7 @@ def check_price_params(ctx: Context, p: dict[str, Any], prefix: str = "") -> dic
                 raise errors.invalid(CUSTOM_RECURRING, _p(prefix, "custom_unit_amount"))
             if p.get("unit_amount") is not None or p.get("unit_amount_decimal") is not None:
                 raise errors.one_of(_p(prefix, "unit_amount"), _p(prefix, "custom_unit_amount"))
-        unit, unit_dec = _amounts(p.get("unit_amount"), p.get("unit_amount_decimal"),
-                                  prefix[:-1] + "[" if prefix else "")
+        unit, unit_dec = _amounts(p.get("unit_amount"), p.get("unit_amount_decimal"), prefix)
         if unit is None and unit_dec is None and custom is None:
             raise errors.invalid(NEED_AMOUNT)
     recurring = None
@@ -227,10 +227,12 @@ def new_price(ctx: Context, p: dict[str, Any], prefix: str = "") -> Obj:
             holder["lookup_key"] = None
     tax_behavior = p.get("tax_behavior", "unspecified")
     currency = computed["currency"]
-    main_option = {"custom_unit_amount": computed["custom_unit_amount"],
-                   "tax_behavior": tax_behavior, "tiers": computed["tiers"],
-                   "unit_amount": computed["unit_amount"],
-                   "unit_amount_decimal": computed["unit_amount_decimal"]}
+    main_option: Obj = {"custom_unit_amount": computed["custom_unit_amount"],
+                        "tax_behavior": tax_behavior,
+                        "unit_amount": computed["unit_amount"],
+                        "unit_amount_decimal": computed["unit_amount_decimal"]}
+    if computed["tiers"] is not None:
+        main_option["tiers"] = computed["tiers"]
     price: Obj = {
         "id": ctx.new_id("price"),
         "object": "price",
@@ -358,7 +360,8 @@ def list_prices(ctx: Context) -> Obj:
                 return False
         return True
 
-    return lists.page(ctx.store.table("price"), p, "/v1/prices", matches)
+    return lists.page(ctx.store.table("price"), p, "/v1/prices", matches,
+                      where=None if product is None else ("product", product))
 
 
 @route("GET", "/v1/prices/search")
