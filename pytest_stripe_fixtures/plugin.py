@@ -93,8 +93,8 @@ def _report(request: pytest.FixtureRequest, fake: StripeFake, validate: bool) ->
     """Fail the test (at teardown) on a bug in the fake or a response off its schema."""
     where = f"{request.node.nodeid} ({request.node.path})"
     if fake.internal_errors:
-        pytest.fail(f"{where}: the Stripe fake failed internally:\n{fake.internal_errors[0]}",
-                    pytrace=False)
+        pytest.fail(f"{where}: the Stripe fake failed internally while answering "
+                    f"{fake.internal_errors[0]}", pytrace=False)
     if not validate:
         return
     from .conformance import problems
@@ -107,3 +107,15 @@ def _report(request: pytest.FixtureRequest, fake: StripeFake, validate: bool) ->
         if found:
             pytest.fail(f"{where}: response to {record} ({record.resolved_version}) does not "
                         "match schemas/:\n  " + "\n  ".join(found[:10]), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def stripe_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The fake Stripe served over HTTP on a free loopback port for the whole session, for code
+    that runs in other processes (Node, Go, ``curl``, a subprocess).  Yields a
+    :class:`~pytest_stripe_fixtures.transports.server.StripeServer`: ``.url`` is the base URL
+    (``http://127.0.0.1:<port>``), each secret key is its own account, ``.reset(key=None)``."""
+    from .transports.server import serve_in_background
+
+    with serve_in_background(**_settings(request)) as server:
+        yield server

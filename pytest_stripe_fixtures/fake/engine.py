@@ -128,6 +128,7 @@ class StripeFake:
         self._lock = threading.RLock()
         self._request_ids = IdFactory(None if seed is None else seed + 1)
         self._includable, self._expandable = schemas.shape_facts()
+        self._shapes: dict[str, expand.Facts] = {}  # rendering facts per object type
 
     # --- accounts --------------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class StripeFake:
         except errors.StripeError as exc:
             status, body, save = exc.status, exc.body(self._log_url(headers)), exc.saved
         except Exception:  # a bug in the fake: never a traceback through the caller's SDK
-            self.internal_errors.append(traceback.format_exc())
+            self.internal_errors.append(f"{method} {request.path}\n{traceback.format_exc()}")
             status, body = 500, errors.StripeError(
                 "An unknown error occurred (pytest-stripe-fixtures internal error; see the "
                 "test report).", status=500, type="api_error").body()
@@ -225,7 +226,7 @@ class StripeFake:
         result = route.handler(ctx, **path_params)
         store = account.store
         renderer = expand.Renderer(self._includable, self._expandable,
-                                   lambda t, i: _lookup(store, t, i))
+                                   lambda t, i: _lookup(store, t, i), self._shapes)
         body = renderer.render(result, tree)
         return versions.downgrade(version, body, _View(renderer))
 
