@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stripe-fixtures",
                                      description="pytest-stripe-fixtures command line")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the fake Stripe over HTTP")
     check = sub.add_parser("check", help="validate cassettes against schemas/ and scan for secrets")
-    from .transports import server
     from .cassettes import check as check_module
+    from .transports import server
 
     server.add_arguments(serve)
     check_module.add_arguments(check)

@@ -30,6 +30,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   "API version for requests that send no Stripe-Version header", default="")
     parser.addini("stripe_validate_responses", "check every fake response against schemas/",
                   type="bool", default=False)
+    from .cassettes.pytest_support import add_options  # cheap: pytest and stdlib only
+
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,6 +40,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "stripe_fake(seed=None, now=None, api_version=None, isolate_keys=False): "
         "configure the stripe_fake fixture for this test")
+    from .cassettes.pytest_support import MARKER
+
+    config.addinivalue_line("markers", MARKER)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    from .cassettes.pytest_support import terminal_summary
+
+    terminal_summary(terminalreporter, config)
 
 
 def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -66,11 +78,14 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     """A fresh in-memory Stripe for this test; every ``stripe`` SDK call to api.stripe.com is
-    answered by it.  Yields the :class:`~pytest_stripe_fixtures.fake.StripeFake`: its
-    ``requests``, ``objects(type)``, ``store`` and ``clock``."""
+    answered by it, and so are plain ``requests``, ``httpx`` and ``urllib.request`` calls.  Any
+    other route to a Stripe host is blocked and fails the test.  Yields the
+    :class:`~pytest_stripe_fixtures.fake.StripeFake`: its ``requests``, ``objects(type)``,
+    ``store`` and ``clock``."""
     import stripe
 
     from .fake import StripeFake
+    from .transports.http_libs import LibraryInterceptor, NetworkGuard
     from .transports.sdk import SDKInterceptor
 
     try:
@@ -82,10 +97,14 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
         stripe.api_key = FAKE_KEY
     validate = request.config.getoption("stripe_validate_responses") or request.config.getini(
         "stripe_validate_responses")
-    with SDKInterceptor(fake.handle):
+    blocked: list[str] = []
+    with SDKInterceptor(fake.handle), LibraryInterceptor(fake.handle), \
+            NetworkGuard(request.node.nodeid, blocked.append):
         yield fake
     if had_key is None and stripe.api_key == FAKE_KEY:
         stripe.api_key = None
+    if blocked:
+        pytest.fail(blocked[0], pytrace=False)
     _report(request, fake, bool(validate))
 
 
@@ -119,3 +138,14 @@ def stripe_server(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     with serve_in_background(**_settings(request)) as server:
         yield server
+
+
+@pytest.fixture
+def stripe_cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """This test's Stripe traffic replayed from (or recorded to) a cassette, default
+    ``cassettes/<test module>/<test name>.yaml``; ``@pytest.mark.stripe_cassette("name")``
+    picks another.  Yields the :class:`~pytest_stripe_fixtures.cassettes.Cassette` (or the
+    ``stripe_fake`` when a missing cassette falls back to the fake)."""
+    from .cassettes.pytest_support import cassette_fixture
+
+    yield from cassette_fixture(request)

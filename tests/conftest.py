@@ -39,8 +39,16 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     return _real_connect_ex(self, address)
 
 
-socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+def _install() -> None:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+_install()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _install()  # again, in case a plugin run inside a test (pytester) restored the originals
 
 TEST_KEY = "sk_test_fake"
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlencode
 
+from pytest_stripe_fixtures.conformance import problems
 from pytest_stripe_fixtures.fake import Request, Response, StripeFake
 from pytest_stripe_fixtures.fake.formcodec import encode
 
@@ -13,8 +14,8 @@ KEY = "sk_test_fake"
 
 
 def raw(fake: StripeFake, method: str, path: str, body: Any = None, *,
-        key: Optional[str] = KEY, version: Optional[str] = None,
-        headers: Optional[dict[str, str]] = None) -> Response:
+        key: str | None = KEY, version: str | None = None,
+        headers: dict[str, str] | None = None) -> Response:
     """Send one request straight to the engine (no SDK), as any HTTP client would."""
     all_headers: dict[str, str] = dict(headers or {})
     if key is not None:
@@ -26,7 +27,12 @@ def raw(fake: StripeFake, method: str, path: str, body: Any = None, *,
     if method == "GET" or method == "DELETE":
         path = f"{path}?{body}" if body else path
         body = None
-    return fake.handle(Request(method, path, body=body, headers=all_headers))
+    response = fake.handle(Request(method, path, body=body, headers=all_headers))
+    record = fake.last_request
+    if record is not None and record.resolved_version is not None:  # every response conforms
+        assert problems(record.resolved_version, record.endpoint, response.status,
+                        response.json()) == []
+    return response
 
 
 def basic(key: str) -> str:

@@ -133,7 +133,7 @@ def test_every_answer_is_a_well_formed_stripe_response(request: Request) -> None
     assert response.headers["Request-Id"].startswith("req_")
     if response.status >= 400:
         assert set(body) == {"error"}
-        assert body["error"]["type"] in ("invalid_request_error", "idempotency_error")
+        assert body["error"]["type"] in ("invalid_request_error", "idempotency_error", "card_error")
         assert body["error"]["message"]
     record = FAKE.requests[-1]
     if record.resolved_version is not None:

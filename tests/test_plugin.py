@@ -122,3 +122,10 @@ def test_the_handle_exposes_requests_objects_and_clock(stripe_fake, stripe_clien
     assert stripe_fake.last_request.status == 200
     assert stripe_fake.objects("product")[0]["name"] == "Mug"
     assert stripe_fake.clock.advance(10) == start + 10
+
+
+def test_the_suite_itself_cannot_reach_the_internet():
+    import socket
+
+    with pytest.raises(OSError, match="may only connect to 127.0.0.1"):
+        socket.create_connection(("93.184.216.34", 443), timeout=1)

@@ -12,6 +12,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from . import errors, expand, formcodec, params, schemas, versions
@@ -129,6 +130,7 @@ class StripeFake:
         self._request_ids = IdFactory(None if seed is None else seed + 1)
         self._includable, self._expandable = schemas.shape_facts()
         self._shapes: dict[str, expand.Facts] = {}  # rendering facts per object type
+        self._specs: dict[tuple[str, str], dict[str, Any]] = {}  # params schema per endpoint
 
     # --- accounts --------------------------------------------------------------------
 
@@ -162,6 +164,12 @@ class StripeFake:
     # --- the pipeline ----------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        """Answer one request.  Requests are served one at a time per fake, so an idempotent
+        retry racing its original sees the saved response, and threads see one store."""
+        with self._lock:
+            return self._handle(request)
+
+    def _handle(self, request: Request) -> Response:
         method = request.method.upper()
         path, _, query = request.path.partition("?")
         if request.query:
@@ -178,49 +186,53 @@ class StripeFake:
         save = False
         trace: dict[str, str | None] = {"endpoint": None, "version": None}
         try:
-            with self._lock:
-                account = self._authenticate(request)
-                version = trace["version"] = self._version(version_header)
-                found = ROUTER.match(method, path)
-                if found is None:
-                    raise errors.unrecognized_url(method, path)
-                route, path_params = found
-                trace["endpoint"] = route.endpoint
-                try:
-                    raw = formcodec.decode(query, request.body if method == "POST" else None)
-                except formcodec.FormError as exc:
-                    raise errors.invalid(str(exc), exc.param or None) from exc
-                if idem_key is not None:
-                    saved = self._idempotent_replay(account, idem_key, method, path, raw)
-                    if saved is not None:
-                        replay = Response(saved.status,
-                                          {**saved.headers, "Idempotent-Replayed": "true"},
-                                          saved.text)
-                        self._log(method, path, raw, replay, trace, idem_key, True)
-                        return replay
-                body = self._execute(account, route, path_params, raw, version, request)
-                status, save = 200, True
+            account = self._authenticate(request)
+            version = trace["version"] = self._version(version_header)
+            found = ROUTER.match(method, path)
+            if found is None:
+                raise errors.unrecognized_url(method, path)
+            route, path_params = found
+            trace["endpoint"] = route.endpoint
+            try:
+                raw = formcodec.decode(query, request.body if method == "POST" else None)
+            except formcodec.FormError as exc:
+                raise errors.invalid(str(exc), exc.param or None) from exc
+            if idem_key is not None:
+                saved = self._idempotent_replay(account, idem_key, method, path, raw)
+                if saved is not None:
+                    replay = Response(saved.status,
+                                      {**saved.headers, "Idempotent-Replayed": "true"},
+                                      saved.text)
+                    self._log(method, path, raw, replay, trace, idem_key, True)
+                    return replay
+            text = self._execute(account, route, path_params, raw, version, request)
+            status, save = 200, True
         except errors.StripeError as exc:
-            status, body, save = exc.status, exc.body(self._log_url(headers)), exc.saved
+            status, save = exc.status, exc.saved
+            text = json.dumps(exc.body(self._log_url(headers)))
         except Exception:  # a bug in the fake: never a traceback through the caller's SDK
             self.internal_errors.append(f"{method} {request.path}\n{traceback.format_exc()}")
-            status, body = 500, errors.StripeError(
+            status, text = 500, json.dumps(errors.StripeError(
                 "An unknown error occurred (pytest-stripe-fixtures internal error; see the "
-                "test report).", status=500, type="api_error").body()
-        response = Response(status, headers, json.dumps(body))
+                "test report).", status=500, type="api_error").body())
+        response = Response(status, headers, text)
         if save and idem_key is not None and account is not None:
-            with self._lock:
-                account.idempotency.setdefault(idem_key, _Saved(path, method, raw, response))
+            account.idempotency.setdefault(idem_key, _Saved(path, method, raw, response))
         self._log(method, path, raw, response, trace, idem_key, False)
         return response
 
     def _execute(self, account: Account, route: Route, path_params: dict[str, str],
-                 raw: dict[str, Any], version: str, request: Request) -> Any:
-        spec = schemas.endpoints(version)[route.endpoint]
-        typed = params.validate(spec["params"], raw)
-        typed = versions.upgrade_params(version, route.endpoint, typed)
-        tree = expand.parse(typed.get("expand") or [])
-        ctx = Context(self, account, typed, version, request, route.endpoint)
+                 raw: dict[str, Any], version: str, request: Request) -> str:
+        """Validate, run the handler, render: the response body as JSON text."""
+        endpoint = route.endpoint
+        spec = self._specs.get((version, endpoint))
+        if spec is None:
+            spec = self._specs[version, endpoint] = schemas.endpoints(version)[endpoint]["params"]
+        typed = params.validate(spec, raw)
+        typed = versions.upgrade_params(version, endpoint, typed)
+        expand_paths = typed.get("expand")
+        tree = expand.parse(expand_paths) if expand_paths else {}
+        ctx = Context(self, account, typed, version, request, endpoint)
         for hook in _BEFORE_HANDLER:
             hook(ctx)
         result = route.handler(ctx, **path_params)
@@ -228,35 +240,14 @@ class StripeFake:
         renderer = expand.Renderer(self._includable, self._expandable,
                                    lambda t, i: _lookup(store, t, i), self._shapes)
         body = renderer.render(result, tree)
-        return versions.downgrade(version, body, _View(renderer))
+        if versions.needs_downgrade(version):
+            body = versions.downgrade(version, body, _View(renderer))
+        return json.dumps(body)
 
     # --- steps -----------------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> Account:
-        header = request.header("Authorization")
-        if header is None or not header.strip():
-            raise errors.unauthorized(errors.NO_API_KEY)
-        scheme, _, value = header.strip().partition(" ")
-        key = value.strip()
-        if scheme.lower() == "basic":
-            import base64
-            import binascii
-
-            try:
-                key = base64.b64decode(key).decode().split(":", 1)[0]
-            except (binascii.Error, UnicodeDecodeError):
-                raise errors.unauthorized(errors.BAD_AUTH_HEADER.format(value=header)) from None
-        elif scheme.lower() != "bearer":
-            key = header.strip()
-        if not key or key in ("null", "undefined", "None"):
-            raise errors.unauthorized(errors.BAD_AUTH_HEADER.format(value=key or header))
-        if key.startswith(LIVE_PREFIXES):
-            raise errors.unauthorized(errors.LIVE_KEY.format(masked=errors.mask_key(key)))
-        if key.startswith(PUBLISHABLE_PREFIXES):
-            raise errors.unauthorized(errors.PUBLISHABLE_KEY)
-        if not key.startswith(TEST_PREFIXES) or len(key) <= len("sk_test_"):
-            raise errors.unauthorized(errors.INVALID_API_KEY.format(masked=errors.mask_key(key)))
-        return self.account(key)
+        return self.account(_api_key(request.header("Authorization")))
 
     def _version(self, header: str | None) -> str:
         requested = header.strip() if header else self.default_version
@@ -297,6 +288,35 @@ class StripeFake:
     def _log_url(self, headers: dict[str, str]) -> str:
         return (f"https://dashboard.stripe.com/test/logs/{headers['Request-Id']}"
                 f"?t={self.clock.now()}")
+
+
+@lru_cache(maxsize=256)
+def _api_key(header: str | None) -> str:
+    """The secret test key an ``Authorization`` header carries, or Stripe's 401.  Cached:
+    it runs on every request (errors are not cached, so they are raised every time)."""
+    if header is None or not header.strip():
+        raise errors.unauthorized(errors.NO_API_KEY)
+    scheme, _, value = header.strip().partition(" ")
+    key = value.strip()
+    if scheme.lower() == "basic":
+        import base64
+        import binascii
+
+        try:
+            key = base64.b64decode(key).decode().split(":", 1)[0]
+        except (binascii.Error, UnicodeDecodeError):
+            raise errors.unauthorized(errors.BAD_AUTH_HEADER.format(value=header)) from None
+    elif scheme.lower() != "bearer":
+        key = header.strip()
+    if not key or key in ("null", "undefined", "None"):
+        raise errors.unauthorized(errors.BAD_AUTH_HEADER.format(value=key or header))
+    if key.startswith(LIVE_PREFIXES):
+        raise errors.unauthorized(errors.LIVE_KEY.format(masked=errors.mask_key(key)))
+    if key.startswith(PUBLISHABLE_PREFIXES):
+        raise errors.unauthorized(errors.PUBLISHABLE_KEY)
+    if not key.startswith(TEST_PREFIXES) or len(key) <= len("sk_test_"):
+        raise errors.unauthorized(errors.INVALID_API_KEY.format(masked=errors.mask_key(key)))
+    return key
 
 
 def _lookup(store: Store, object_type: str, oid: str) -> Obj | None:

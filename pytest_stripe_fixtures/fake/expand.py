@@ -31,15 +31,45 @@ def parse(paths: list[str]) -> Tree:
     return tree
 
 
+class Facts:
+    """What the schemas say about one object type (or a nested hash reached by dotted names):
+    includable names to drop, expandable id fields, and the facts of nested hashes."""
+
+    __slots__ = ("skip", "expandable", "nested")
+
+    def __init__(self, skip: frozenset[str], expandable: dict[str, list[str]]) -> None:
+        self.skip = skip
+        self.expandable = expandable
+        self.nested: dict[str, Facts] = {}
+        for top in {name.split(".", 1)[0] for name in (*skip, *expandable) if "." in name}:
+            prefix = top + "."
+            self.nested[top] = Facts(
+                frozenset(n[len(prefix):] for n in skip if n.startswith(prefix)),
+                {n[len(prefix):]: t for n, t in expandable.items() if n.startswith(prefix)})
+
+
+_NONE = Facts(frozenset(), {})
+
+
 class Renderer:
     """Copies a result for the wire.  ``lookup(object_type, id)`` finds stored objects
-    (deleted stubs included) for expansion."""
+    (deleted stubs included) for expansion.  ``cache`` (object type -> :class:`Facts`) may be
+    shared between renderers built from the same schemas."""
 
     def __init__(self, includable: dict[str, frozenset[str]],
-                 expandable: dict[str, dict[str, list[str]]], lookup: Lookup) -> None:
+                 expandable: dict[str, dict[str, list[str]]], lookup: Lookup,
+                 cache: dict[str, Facts] | None = None) -> None:
         self.includable = includable
         self.expandable = expandable
         self.lookup = lookup
+        self._facts = {} if cache is None else cache
+
+    def facts(self, otype: str) -> Facts:
+        found = self._facts.get(otype)
+        if found is None:
+            found = self._facts[otype] = Facts(self.includable.get(otype, frozenset()),
+                                               self.expandable.get(otype, {}))
+        return found
 
     def render(self, node: Any, tree: Tree | None = None) -> Any:
         if isinstance(node, dict):
@@ -48,8 +78,7 @@ class Renderer:
             return [self.render(item, tree) for item in node]
         return node
 
-    def _object(self, node: dict[str, Any], tree: Tree,
-                facts: tuple[frozenset[str], dict[str, list[str]]] | None = None
+    def _object(self, node: dict[str, Any], tree: Tree, facts: Facts | None = None
                 ) -> dict[str, Any]:
         otype = node.get("object")
         if otype in ("list", "search_result"):
@@ -57,22 +86,30 @@ class Renderer:
                 if key not in ("data", "total_count"):
                     raise errors.invalid(errors.CANNOT_EXPAND_LIST.format(field=key))
         if isinstance(otype, str):
-            skip = self.includable.get(otype, frozenset())
-            expandable = self.expandable.get(otype, {})
-        else:  # a nested hash: what its parent's dotted names say about it
-            skip, expandable = facts or (frozenset(), {})
+            facts = self.facts(otype)
+        elif facts is None:  # a nested hash: its parent's dotted names say what it holds
+            facts = _NONE
+        skip, nested = facts.skip, facts.nested
         out: dict[str, Any] = {}
-        for key, value in node.items():
-            sub = tree.get(key)
-            nested = _nested(skip, expandable, key) if isinstance(value, dict) else None
-            if nested is not None and "object" not in value:
-                out[key] = self._object(value, sub or {}, nested)
-            elif sub is None:
+        for key, value in node.items():  # the hot loop of every response: keep it lean
+            sub = tree.get(key) if tree else None
+            kind = type(value)
+            if kind is dict and nested:
+                inner = nested.get(key)
+                if inner is not None and "object" not in value:
+                    out[key] = self._object(value, sub or {}, inner)
+                    continue
+            if sub is None:
                 if key in skip:
                     continue
-                out[key] = self.render(value) if isinstance(value, (dict, list)) else value
+                if kind is dict:
+                    out[key] = self._object(value, {})
+                elif kind is list:
+                    out[key] = [self.render(item) for item in value]
+                else:
+                    out[key] = value
             else:
-                out[key] = self._expand(key, value, sub, expandable, key in skip)
+                out[key] = self._expand(key, value, sub, facts.expandable, key in skip)
         for key in tree:  # an includable field the object does not carry is simply absent
             if key not in node and key != "total_count" and key not in skip:
                 raise errors.invalid(errors.CANNOT_EXPAND.format(field=key))
@@ -90,15 +127,6 @@ class Renderer:
             return self.render(value, sub)
         if includable or (sub and isinstance(value, (dict, list))):
             return self.render(value, sub)
+        if sub and value is None:  # a path through a null hash (`discount.customer`, no discount)
+            return None
         raise errors.invalid(errors.CANNOT_EXPAND.format(field=key))
-
-
-def _nested(skip: frozenset[str], expandable: dict[str, list[str]], key: str
-            ) -> tuple[frozenset[str], dict[str, list[str]]] | None:
-    """The includable/expandable names under ``key`` (from dotted names), or None."""
-    if not any("." in name for name in skip) and not any("." in name for name in expandable):
-        return None
-    prefix = key + "."
-    inner_skip = frozenset(n[len(prefix):] for n in skip if n.startswith(prefix))
-    inner_exp = {n[len(prefix):]: t for n, t in expandable.items() if n.startswith(prefix)}
-    return (inner_skip, inner_exp) if inner_skip or inner_exp else None

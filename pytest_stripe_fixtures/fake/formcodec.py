@@ -8,7 +8,7 @@ an array element while ``metadata[0]`` is a map key.  ``a[]=x`` appends to a lis
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 Decoded = dict[str, Any]
 
@@ -29,6 +29,8 @@ def split_key(key: str) -> list[str]:
             raise FormError(f"Invalid parameter name: {key}", key)
         return [key]
     parts = [head]
+    if not rest:  # "name[" with nothing after the bracket
+        raise FormError(f"Invalid parameter name: {key}", key)
     while rest:
         name, close, rest = rest.partition("]")
         if not close or "[" in name:
@@ -52,11 +54,25 @@ def decode(*sources: str | bytes | None) -> Decoded:
                 source = source.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise FormError("Request body is not valid UTF-8.", "") from exc
-        for key, value in parse_qsl(source, keep_blank_values=True):
+        for key, value in _pairs(source):
             if key.startswith("[") or not key:
                 raise FormError(f"Invalid parameter name: {key}", key)
             _assign(out, split_key(key), value, key)
     return out
+
+
+def _pairs(source: str) -> list[tuple[str, str]]:
+    """``parse_qsl(source, keep_blank_values=True)``, unquoting only what needs it (cheaper)."""
+    pairs = []
+    for piece in source.split("&"):
+        if piece:
+            key, _, value = piece.partition("=")
+            if "%" in key or "+" in key:
+                key = unquote(key.replace("+", " "))
+            if "%" in value or "+" in value:
+                value = unquote(value.replace("+", " "))
+            pairs.append((key, value))
+    return pairs
 
 
 def _assign(root: Decoded, parts: list[str], value: str, raw: str) -> None:

@@ -71,6 +71,8 @@ def _coerce(schema: dict[str, Any], value: Any, path: str) -> Any:
     if "anyOf" in schema:
         return _coerce_any_of(schema, value, path)
     if value == "":
+        if "" in schema.get("enum", ()):  # the spec lists "" itself (e.g. `tax_exempt`)
+            return ""
         raise errors.empty_param(path)
     kind = schema.get("type")
     if kind == "object":
@@ -100,7 +102,8 @@ def _coerce(schema: dict[str, Any], value: Any, path: str) -> Any:
     # string
     enum = schema.get("enum")
     if enum is not None and value not in enum:
-        raise errors.invalid(errors.INVALID_ENUM.format(param=path, choices=_oxford(enum)), path)
+        choices = _oxford([c for c in enum if c != ""])  # "" (unset) is no choice to list
+        raise errors.invalid(errors.INVALID_ENUM.format(param=path, choices=choices), path)
     if schema.get("format") == "decimal" and not _DECIMAL.match(value):
         raise errors.invalid(errors.INVALID_DECIMAL.format(value=value), path)
     limit = schema.get("maxLength")

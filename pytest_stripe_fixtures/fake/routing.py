@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,7 +18,7 @@ class Route:
     template: str  # "/v1/products/{id}", as in Stripe's spec
     handler: Handler
 
-    @property
+    @cached_property
     def endpoint(self) -> str:
         """The key of the endpoint in ``schemas/<version>/endpoints.json``."""
         return f"{self.method} {self.template}"

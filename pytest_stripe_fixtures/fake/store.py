@@ -8,7 +8,7 @@ what the page costs, not what the store holds.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import errors
@@ -16,14 +16,17 @@ from . import errors
 Obj = dict[str, Any]
 
 
-Where = tuple[str, Any]  # (field, value): equality on a field indexed with Table.index
+Where = tuple[str, Any]  # (index name, value): equality on an index built by Table.index
+KeyFn = Callable[[Obj], Any]
 
 
 class Table:
     """One object type: insertion-ordered rows with positions for cursors.
 
-    ``index(field)`` keeps, per value of a field that never changes after creation (a price's
-    ``product``), the positions holding it, so a filtered list page costs what the page costs.
+    ``index(name, key)`` keeps, per value of a field (or of ``key(obj)``) that never changes
+    after creation (a price's ``product``, a promotion code's lower-cased ``code``), the
+    positions holding it, so a filtered list page or a uniqueness check costs what the matches
+    cost, not what the table holds.
     """
 
     __slots__ = ("rows", "order", "position", "deleted", "indexes")
@@ -33,26 +36,29 @@ class Table:
         self.order: list[str | None] = []
         self.position: dict[str, int] = {}
         self.deleted: dict[str, Obj] = {}
-        self.indexes: dict[str, dict[Any, list[int]]] = {}
+        self.indexes: dict[str, tuple[KeyFn, dict[Any, list[int]]]] = {}
 
     def add(self, obj: Obj) -> Obj:
         oid = obj["id"]
         position = self.position[oid] = len(self.order)
         self.order.append(oid)
         self.rows[oid] = obj
-        for name, index in self.indexes.items():
-            index.setdefault(obj.get(name), []).append(position)
+        for key, index in self.indexes.values():
+            index.setdefault(key(obj), []).append(position)
         return obj
 
-    def index(self, name: str) -> dict[Any, list[int]]:
-        """Value -> ascending positions for an immutable field (built on first use)."""
-        index = self.indexes.get(name)
-        if index is None:
-            index = self.indexes[name] = {}
+    def index(self, name: str, key: KeyFn | None = None) -> dict[Any, list[int]]:
+        """Value -> ascending positions, built on first use: of the field ``name``, or of
+        ``key(obj)`` when given.  Only for values fixed at creation."""
+        entry = self.indexes.get(name)
+        if entry is None:
+            key = key or (lambda obj: obj.get(name))
+            index: dict[Any, list[int]] = {}
             for position, oid in enumerate(self.order):
                 if oid is not None:
-                    index.setdefault(self.rows[oid].get(name), []).append(position)
-        return index
+                    index.setdefault(key(self.rows[oid]), []).append(position)
+            entry = self.indexes[name] = (key, index)
+        return entry[1]
 
     def remove(self, oid: str, stub: Obj | None) -> None:
         del self.rows[oid]

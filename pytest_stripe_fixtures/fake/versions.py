@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 OLDEST = "2023-08-16"
@@ -53,6 +53,7 @@ def version_key(version: str) -> tuple[int, int, int]:
     return (year, month, day)
 
 
+@lru_cache(maxsize=256)
 def resolve(requested: str) -> str:
     """The supported version that answers ``requested`` (nearest at or below it)."""
     key = version_key(requested)
@@ -235,6 +236,20 @@ class FieldRemoved(Change):
             for dotted in dotted_params:
                 *steps, last = dotted.split(".")
                 _param_node(schemas, endpoint, steps)["properties"].pop(last, None)
+
+
+@dataclass
+class ParamsAdded(Change):
+    """Request params (no response field) that only newer versions accept."""
+
+    params: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # as FieldAdded
+
+    def upgrade_schemas(self, schemas: Schemas) -> None:
+        for endpoint, added in self.params.items():
+            for dotted, param_schema in added.items():
+                *steps, last = dotted.split(".")
+                _param_node(schemas, endpoint, steps)["properties"][last] = copy.deepcopy(
+                    param_schema)
 
 
 # --- the changes, oldest first ----------------------------------------------------------

@@ -11,8 +11,9 @@ library, and is the shortest path from the SDK to the engine.  Other hosts (e.g.
 
 from __future__ import annotations
 
+import io
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +23,10 @@ STRIPE_HOSTS = frozenset({"api.stripe.com", "files.stripe.com", "connect.stripe.
                           "meter-events.stripe.com", "upload.stripe.com"})
 
 Handler = Callable[[Request], Response]
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def is_stripe_url(url: str) -> bool:
@@ -61,7 +66,10 @@ class SDKInterceptor:
                 if not is_stripe_url(url):
                     return original_sync(client, method, url, headers, post_data, is_streaming,
                                          max_network_retries, _usage=_usage)
-                return answer(method, url, headers, post_data)
+                text, status, rheaders = answer(method, url, headers, post_data)
+                if is_streaming:  # request_stream: the SDK reads a file-like body
+                    return io.BytesIO(text.encode()), status, rheaders
+                return text, status, rheaders
 
             async def async_(client: Any, method: str, url: str, headers: Any, post_data: Any,
                              is_streaming: bool, max_network_retries: int | None, *,
@@ -69,7 +77,10 @@ class SDKInterceptor:
                 if not is_stripe_url(url):
                     return await original_async(client, method, url, headers, post_data,
                                                 is_streaming, max_network_retries, _usage=_usage)
-                return answer(method, url, headers, post_data)
+                text, status, rheaders = answer(method, url, headers, post_data)
+                if is_streaming:  # request_stream_async: the SDK iterates over chunks
+                    return _chunks(text.encode()), status, rheaders
+                return text, status, rheaders
 
             self._saved = (original_sync, original_async)
             base._request_with_retries_internal = sync  # type: ignore[method-assign]

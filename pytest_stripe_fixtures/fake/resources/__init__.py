@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("products", "prices")
+MODULES = ("products", "prices", "coupons", "promotion_codes", "discounts", "customers",
+           "sources", "charges")
 _loaded = False
 
 

@@ -74,8 +74,8 @@ def _decimal(value: str, param: str) -> str:
     return text
 
 
-def _amounts(amount: Optional[int], decimal: Optional[str], prefix: str,
-             name: str = "unit_amount") -> tuple[Optional[int], Optional[str]]:
+def _amounts(amount: int | None, decimal: str | None, prefix: str,
+             name: str = "unit_amount") -> tuple[int | None, str | None]:
     """(``name``, ``name``_decimal) as Stripe returns them: the integer when whole, and the
     decimal string always."""
     if amount is not None and decimal is not None:

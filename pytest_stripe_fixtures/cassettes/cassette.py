@@ -1,0 +1,346 @@
+"""One cassette in use: replay from an index, record what is missing, save safely.
+
+Record modes (vcrpy's and pytest-recording's meanings):
+
+``none``          replay only; a request without a recording fails (default)
+``once``          record everything if the file does not exist, else like ``none``
+``new_episodes``  replay what is recorded, record the rest
+``all``           never replay; re-recorded requests replace their old recording
+``rewrite``       never replay; the file is replaced by what this run records
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from . import matching, scrub, upstream, yamlio
+from .errors import CassetteNotFound, LiveKeyRefused, UnmatchedRequest
+from .yamlio import Interaction
+
+LIVE_PREFIXES = ("sk_live_", "rk_live_")
+
+
+class RecordMode(str, Enum):  # noqa: UP042 - str() must stay the plain value
+    NONE = "none"
+    ONCE = "once"
+    NEW_EPISODES = "new_episodes"
+    ALL = "all"
+    REWRITE = "rewrite"
+
+    @classmethod
+    def parse(cls, value: str | RecordMode) -> RecordMode:
+        try:
+            return cls(value)
+        except ValueError:
+            valid = ", ".join(m.value for m in cls)
+            raise ValueError(f"record mode {value!r} is not one of: {valid}") from None
+
+
+@dataclass
+class Reply:
+    """A response as any transport hands it back."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: str
+
+
+class Headers(dict):  # type: ignore[type-arg]
+    """Case-insensitive response headers (the SDK reads both ``Request-Id`` and
+    ``request-id``)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self._lower = {k.lower(): v for k, v in pairs}
+
+    def __getitem__(self, key: str) -> str:
+        return self._lower[key.lower()]
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self._lower.get(key.lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._lower
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def live_key_prefix(headers: Mapping[str, Any]) -> str | None:
+    """``sk_live_``/``rk_live_`` when the request's Authorization carries a live key."""
+    value = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if not value:
+        return None
+    scheme, _, credential = str(value).strip().partition(" ")
+    key = credential.strip() if credential else scheme
+    if scheme.lower() == "basic":
+        try:
+            key = base64.b64decode(key).decode("latin-1").split(":", 1)[0]
+        except (binascii.Error, ValueError):
+            return None
+    return next((p for p in LIVE_PREFIXES if key.startswith(p)), None)
+
+
+class Cassette:
+    """Replays and records the Stripe requests of one test.
+
+    ``respond`` is the single entry point of every transport.  Unmatched requests raise
+    :class:`UnmatchedRequest` and are kept in ``misses`` for the end-of-test report.
+    """
+
+    def __init__(self, path: Path | str, mode: RecordMode | str = RecordMode.NONE, *,
+                 upstream_url: str = upstream.DEFAULT_UPSTREAM,
+                 filters: scrub.Filters | None = None, label: str | None = None) -> None:
+        self.path = Path(path)
+        self.mode = RecordMode.parse(mode)
+        self.upstream = upstream_url
+        self.filters = filters or scrub.Filters()
+        self.label = label or str(self.path)
+        self.recorded: list[Interaction] = []
+        self.user_agents: set[str] = set()
+        self.misses: list[UnmatchedRequest] = []
+        self.played: list[int] = []
+        self._lock = threading.Lock()
+        self._cursor: dict[matching.Key, int] = {}
+        self._sdk_replies: dict[int, tuple[str, int, Headers]] = {}
+        self.existed = self.path.exists() and self.mode is not RecordMode.REWRITE
+        if self.existed:
+            self.document = yamlio.load(self.path)
+        elif self.mode is RecordMode.NONE:
+            raise CassetteNotFound(self.label, self.mode.value)
+        else:
+            self.document = yamlio.Document(self.path)
+        self.interactions = self.document.interactions
+        self._index: dict[matching.Key, list[int]] = {}
+        self._entries: list[tuple[str, str, dict[str, Any]]] = []
+        for position, interaction in enumerate(self.interactions):
+            key, params = self._key(interaction.method, interaction.uri,
+                                    interaction.request_body,
+                                    interaction.header("Content-Type") or "")
+            self._index.setdefault(key, []).append(position)
+            self._entries.append((key[0], key[1], params))
+
+    # --- what the mode allows -------------------------------------------------------
+
+    @property
+    def replays(self) -> bool:
+        return self.mode not in (RecordMode.ALL, RecordMode.REWRITE)
+
+    @property
+    def records(self) -> bool:
+        return self.mode is not RecordMode.NONE and not (
+            self.mode is RecordMode.ONCE and self.existed)
+
+    def _key(self, method: str, uri: str, body: str | bytes | None,
+             content_type: str) -> tuple[matching.Key, dict[str, Any]]:
+        """Keyed as stored: secrets redacted, the user's filtered params ``FILTERED``."""
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        return matching.request_key(method, scrub.redact(uri), scrub.redact(body) if body else body,
+                                    content_type, self.filters)
+
+    # --- answering ------------------------------------------------------------------
+
+    def respond(self, method: str, url: str, headers: Mapping[str, Any],
+                body: str | bytes | None) -> Reply:
+        """The recorded reply, or a fresh recording, or :class:`UnmatchedRequest`."""
+        found = self._replay(method, url, headers, body)
+        if isinstance(found, int):
+            item = self.interactions[found]
+            return Reply(item.status, item.reason,
+                         [(k, v) for k, vs in item.response_headers.items() for v in vs],
+                         item.response_body)
+        return self._record(method, url, headers, body)
+
+    def respond_sdk(self, method: str, url: str, headers: Mapping[str, Any],
+                    body: str | bytes | None) -> tuple[str, int, Headers]:
+        """``respond`` in the stripe SDK's HTTP-client shape ``(body, status, headers)``;
+        replayed answers are built once per interaction."""
+        found = self._replay(method, url, headers, body)
+        if isinstance(found, int):
+            reply = self._sdk_replies.get(found)
+            if reply is None:
+                item = self.interactions[found]
+                reply = self._sdk_replies[found] = (item.response_body, item.status, Headers(
+                    [(k, v) for k, vs in item.response_headers.items() for v in vs]))
+            return reply
+        fresh = self._record(method, url, headers, body)
+        return fresh.body, fresh.status, Headers(fresh.headers)
+
+    def _replay(self, method: str, url: str, headers: Mapping[str, Any],
+                body: str | bytes | None) -> int | None:
+        """The position of the recording to replay; None to record; raises when neither."""
+        content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"),
+                            "")
+        key, params = self._key(method, url, body, content_type)
+        if self.replays:
+            with self._lock:
+                positions = self._index.get(key)
+                if positions:
+                    n = self._cursor.get(key, 0)
+                    if n < len(positions):
+                        self._cursor[key] = n + 1
+                        self.played.append(positions[n])
+                        return positions[n]
+        if not self.records:
+            miss = self._unmatched(key, params)
+            with self._lock:
+                self.misses.append(miss)
+            raise miss
+        return None
+
+    def _record(self, method: str, url: str, headers: Mapping[str, Any],
+                body: str | bytes | None) -> Reply:
+        prefix = live_key_prefix(headers)
+        if prefix is not None:
+            raise LiveKeyRefused(prefix)
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        plain = {k: _text(v) for k, v in headers.items()}
+        agent = next((v for k, v in plain.items() if k.lower() == "user-agent"), None)
+        if agent:
+            self.user_agents.add(agent)
+        raw = upstream.send(method.upper(), upstream.target(url, self.upstream), plain, data)
+        text = raw.body.decode("utf-8", errors="replace")
+        interaction = self._scrubbed(method.upper(), url, plain, data, raw, text)
+        with self._lock:
+            self.recorded.append(interaction)
+        reply_headers = [(k, v) for k, v in raw.headers if k.lower() not in (
+            "content-length", "content-encoding", "transfer-encoding", "connection")]
+        return Reply(raw.status, raw.reason, reply_headers, text)
+
+    def _scrubbed(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
+                  raw: upstream.Raw, text: str) -> Interaction:
+        parts = urlsplit(url)
+        query, request_body = parts.query, body.decode("utf-8", "replace") if body else None
+        if self.filters.params:
+            content_type = headers.get("Content-Type") or headers.get("content-type") or ""
+            if query:
+                query = _refilter(query, None, self.filters)
+            if request_body and "json" not in content_type:
+                request_body = _refilter("", request_body, self.filters)
+        uri = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+        response_body = _pretty(text)
+        response_body = scrub.filter_json_body(response_body, self.filters)
+        return Interaction(
+            method=method, uri=scrub.redact(uri),
+            request_headers=scrub.request_headers(headers, self.filters),
+            request_body=scrub.redact(request_body) if request_body is not None else None,
+            status=raw.status, reason=raw.reason,
+            response_headers=scrub.response_headers(raw.headers, self.filters),
+            response_body=scrub.redact(response_body), recorded_at=_now())
+
+    # --- failures -------------------------------------------------------------------
+
+    def _unmatched(self, key: matching.Key, params: dict[str, Any]) -> UnmatchedRequest:
+        method, path, _ = key
+        lines = [f"{method} {path} has no recorded response in cassette {self.label} "
+                 f"(record mode {self.mode.value!r})",
+                 f"  params: {matching.describe_params(params)}"]
+        recorded = len(self._index.get(key, ()))
+        if recorded:
+            lines.append(f"  the cassette holds {recorded} response(s) for exactly this request "
+                         "and all were already replayed (identical requests replay in "
+                         "recorded order, once each)")
+        else:
+            candidates = [(i, m, p, prm) for i, (m, p, prm) in enumerate(self._entries)]
+            nearest = matching.closest(method, path, params, candidates)
+            if nearest:
+                lines.append("  closest recorded requests:")
+            for index, diffs in nearest:
+                m, p, prm = self._entries[index]
+                line = self.document.line_of(index)
+                where = f"#{index}" + (f" (line {line})" if line else "")
+                lines.append(f"    {where}: {m} {p}  params: {matching.describe_params(prm, 6)}")
+                lines.append(f"      differs: {'; '.join(diffs) or 'no difference (replayed)'}")
+            if not self.interactions:
+                lines.append("  (the cassette holds no interactions)")
+        lines.append("  to record it, run with --stripe-record-mode=new_episodes "
+                     "(or re-record with --stripe-record-mode=rewrite)")
+        return UnmatchedRequest("\n".join(lines))
+
+    # --- saving ---------------------------------------------------------------------
+
+    def save(self) -> bool:
+        """Write what was recorded (nothing recorded: the file is left alone)."""
+        with self._lock:
+            recorded = list(self.recorded)
+        if not recorded:
+            return False
+        mode = self.mode
+        filters = self.filters
+
+        def merge(current: list[Interaction] | None) -> list[Interaction]:
+            base = current or []
+            if mode is RecordMode.ALL:
+                replaced = {matching.request_key(i.method, i.uri, i.request_body,
+                                                 i.header("Content-Type") or "", filters)[0]
+                            for i in recorded}
+                base = [i for i in base if matching.request_key(
+                    i.method, i.uri, i.request_body, i.header("Content-Type") or "",
+                    filters)[0] not in replaced]
+            return base + recorded
+
+        agents = set(self.user_agents) | set(self.document.metadata.get("user_agents") or ())
+        yamlio.save(self.path, merge, lambda merged: _metadata(merged, agents),
+                    read_existing=mode is not RecordMode.REWRITE)
+        with self._lock:
+            del self.recorded[:len(recorded)]
+        return True
+
+
+def _metadata(interactions: list[Interaction], user_agents: set[str]) -> dict[str, Any]:
+    """Who recorded the cassette with what: shown to readers, ignored by replay."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    versions = sorted({v for i in interactions
+                       for v in (i.header("Stripe-Version"), i.response_header("Stripe-Version"))
+                       if v})
+    return {"recorded_with": f"pytest-stripe-fixtures {installed('pytest-stripe-fixtures')}",
+            "stripe_python": installed("stripe"), "stripe_versions": versions,
+            "user_agents": sorted(user_agents), "recorded_at": _now()} if interactions else {}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _pretty(text: str) -> str:
+    """JSON bodies re-indented like Stripe's own (2 spaces), so they read well in YAML."""
+    stripped = text.lstrip()
+    if stripped[:1] not in ("{", "["):
+        return text
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def _refilter(query: str, body: str | None, filters: scrub.Filters) -> str:
+    from ..fake import formcodec
+
+    params = matching.decode_params(query, body)
+    return urlencode(formcodec.encode(scrub.filter_params(params, filters)), safe="[]")

@@ -1,0 +1,198 @@
+"""Customer-level discounts (STRIPE-API-RULES.md section 16): the mechanics customers use to
+redeem a coupon or promotion code, and ``/v1/customers/{customer}/discount``.
+
+Current shape (2025-09-30.clover and later): ``source: {type: "coupon", coupon: <id>}``
+(``source.coupon`` expandable); 2023-08-16 embeds the full ``coupon`` object.  Discounts
+cannot be fetched by id: they live in ``customer["discount"]``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timezone
+
+from .. import errors, versions
+from ..engine import Context
+from ..routing import route
+from ..store import Obj
+from . import promotion_codes
+from .promotion_codes import CLOVER, embedded_coupon, lift_expand
+
+# --- messages: [V] as tagged, the rest [R]; correct them here --------------------------------
+COUPON_EXPIRED = "Coupon expired: {id}"  # [R] (past its redeem_by)
+COUPON_USED_UP = "Coupon {id} has reached its max_redemptions and can no longer be redeemed."  # [R]
+CODE_INACTIVE = "This promotion code is not active and cannot be redeemed."  # [R]
+CODE_OTHER_CUSTOMER = (  # [R] rule [D]
+    "This promotion code is restricted to another customer and cannot be redeemed by this "
+    "customer.")
+PRIOR_TRANSACTIONS = (  # [V] (stripe-node#1318, stripe-php#1146: checkout, 2021)
+    "This promotion code cannot be redeemed because the associated customer has prior "
+    "transactions.")
+NO_DISCOUNT = "The customer `{customer}` does not have a discount."  # [R] status 404 [R]
+
+_COUPON_SCHEMA = {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/coupon"}, {"type": "null"}]}
+
+
+def _discount_nodes(schemas: versions.Schemas) -> list[dict]:
+    """Every schema node of a discount, deleted ones included."""
+    return [node for name in ("discount", "deleted_discount")
+            for _, node in versions._schema_nodes(schemas, name)]
+
+
+class SourceReplacesCoupon(versions.Change):
+    """2025-09-30.clover: the embedded ``coupon`` became ``source: {type, coupon}`` [D]."""
+
+    def downgrade(self, obj: Obj, view: versions.View) -> None:
+        source = obj.pop("source", None)
+        if source is not None:
+            obj["coupon"] = embedded_coupon(view, source.get("coupon"))
+            promotion_codes.reorder(obj)
+
+    def upgrade_params(self, endpoint: str, params: Obj) -> None:
+        if endpoint.endswith("/discount"):  # e.g. expand[]=coupon.applies_to
+            lift_expand(params, "", "coupon", "source.coupon")
+        lift_expand(params, "discount", "coupon", "source.coupon")  # customer.discount.coupon
+
+    def upgrade_schemas(self, schemas: versions.Schemas) -> None:
+        for node in _discount_nodes(schemas):
+            node["properties"].pop("coupon", None)
+            node["properties"]["source"] = {
+                "type": "object", "additionalProperties": False, "required": ["coupon", "type"],
+                "properties": {"coupon": dict(_COUPON_SCHEMA),
+                               "type": {"type": "string", "enum": ["coupon"]}}}
+            node["required"] = sorted({*node["required"], "source"} - {"coupon"})
+            node.setdefault("x-expandable", {})["source.coupon"] = ["coupon"]
+
+
+class FieldsAdded(versions.Change):
+    """Discount fields newer than 2023-08-16, always null on a customer's discount."""
+
+    fields: tuple[str, ...] = ("customer_account", "subscription_item")
+
+    def downgrade(self, obj: Obj, view: versions.View) -> None:
+        for name in self.fields:
+            obj.pop(name, None)
+
+    def upgrade_schemas(self, schemas: versions.Schemas) -> None:
+        for node in _discount_nodes(schemas):
+            for name in self.fields:
+                node["properties"][name] = {"type": ["string", "null"]}
+            node["required"] = sorted({*node["required"], *self.fields})
+
+
+versions.register(
+    SourceReplacesCoupon(CLOVER, "Discounts: `coupon` -> `source[coupon]`.",
+                         objects=("discount",)),
+    FieldsAdded(CLOVER, "Discounts: `customer_account`, `subscription_item`. [R] date",
+                objects=("discount",)),
+)
+
+
+def add_months(timestamp: int, months: int) -> int:
+    """``timestamp`` plus calendar months (UTC; the day clamps to the month's last day)."""
+    start = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return int(start.replace(year=year, month=month, day=day).timestamp())
+
+
+def _has_payments(ctx: Context, customer_id: str) -> bool:
+    return any(ch.get("customer") == customer_id and ch.get("status", "succeeded") == "succeeded"
+               for ch in ctx.store.all("charge"))
+
+
+def apply_to_customer(ctx: Context, customer: dict, *, coupon: str | None = None,
+                      promotion_code: str | None = None, param_prefix: str = "") -> dict:
+    """Redeem a coupon or a promotion code for ``customer`` (replacing any discount it has):
+    sets ``customer["discount"]``, counts the redemption, returns the new discount."""
+    coupon_param, code_param = f"{param_prefix}coupon", f"{param_prefix}promotion_code"
+    if coupon is not None and promotion_code is not None:
+        raise errors.one_of(coupon_param, code_param)
+    store, now = ctx.store, ctx.now()
+    promotion_codes.refresh(store, now)
+    code: Obj | None = None
+    if promotion_code is not None:
+        code = store.get("promotion_code", promotion_code)
+        if code is None:
+            raise errors.no_such("promotion_code", promotion_code, code_param, in_path=False)
+        if not code["active"]:
+            raise errors.conflict(CODE_INACTIVE, code_param)
+        if code["customer"] is not None and code["customer"] != customer["id"]:
+            raise errors.conflict(CODE_OTHER_CUSTOMER, code_param)
+        if code["restrictions"]["first_time_transaction"] and _has_payments(ctx, customer["id"]):
+            raise errors.conflict(PRIOR_TRANSACTIONS, code_param)
+        coupon, where = code["promotion"]["coupon"], code_param
+    else:
+        if coupon is None:
+            raise errors.missing_param(coupon_param)
+        where = coupon_param
+    found = store.get("coupon", coupon)
+    if found is None:
+        raise errors.no_such("coupon", coupon, where, in_path=False)
+    if not found["valid"]:
+        expired = found["redeem_by"] is not None and now > found["redeem_by"]
+        raise errors.conflict((COUPON_EXPIRED if expired else COUPON_USED_UP).format(id=coupon),
+                              where)
+    end = (add_months(now, found["duration_in_months"])
+           if found["duration"] == "repeating" else None)
+    discount: Obj = {
+        "id": ctx.new_id("discount"),
+        "object": "discount",
+        "checkout_session": None,
+        "customer": customer["id"],
+        "customer_account": None,
+        "end": end,
+        "invoice": None,
+        "invoice_item": None,
+        "promotion_code": None if code is None else code["id"],
+        "source": {"coupon": coupon, "type": "coupon"},
+        "start": now,
+        "subscription": None,
+        "subscription_item": None,
+    }
+    customer["discount"] = discount
+    found["times_redeemed"] += 1
+    if code is not None:
+        code["times_redeemed"] += 1
+    promotion_codes.refresh(store, now)
+    return discount
+
+
+def remove_from_customer(ctx: Context, customer: dict) -> dict | None:
+    """Take the customer's discount off; the ``deleted_discount`` (the discount without ``end``,
+    plus ``deleted: true`` [S]) or None when it had none."""
+    discount = customer.get("discount")
+    if discount is None:
+        return None
+    customer["discount"] = None
+    deleted = {key: value for key, value in discount.items() if key != "end"}
+    deleted["deleted"] = True
+    promotion_codes.reorder(deleted)
+    return deleted
+
+
+def _customer(ctx: Context, customer: str) -> Obj:
+    # [V] a customer id in the path is reported as param `id` (section 3.3)
+    return ctx.store.require("customer", customer, param="id", in_path=True)
+
+
+def _no_discount(customer: str) -> errors.StripeError:
+    return errors.StripeError(NO_DISCOUNT.format(customer=customer), status=404,
+                              code="resource_missing", saved=True)
+
+
+@route("GET", "/v1/customers/{customer}/discount")
+def retrieve(ctx: Context, customer: str) -> Obj:
+    discount = _customer(ctx, customer).get("discount")
+    if discount is None:
+        raise _no_discount(customer)
+    return discount
+
+
+@route("DELETE", "/v1/customers/{customer}/discount")
+def delete(ctx: Context, customer: str) -> Obj:
+    deleted = remove_from_customer(ctx, _customer(ctx, customer))
+    if deleted is None:
+        raise _no_discount(customer)
+    return deleted
