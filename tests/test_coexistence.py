@@ -90,7 +90,7 @@ def test_responses_started_inside_the_test(stripe_fake):
     with responses.RequestsMock() as rsps:
         _mock_inventory(rsps)
         assert _requests_only(stripe_fake) == ITEM
-    assert [c.request.url for c in rsps.calls] == [INVENTORY]
+        assert [c.request.url for c in rsps.calls] == [INVENTORY]
 
 
 @responses.activate

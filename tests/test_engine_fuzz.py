@@ -123,7 +123,7 @@ def requests(draw: st.DrawFn) -> Request:
     return Request(method, path, body=body, headers=headers)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
 @given(requests())
 def test_every_answer_is_a_well_formed_stripe_response(request: Request) -> None:
     response = FAKE.handle(request)

@@ -8,8 +8,6 @@ Coupons never apply to one-off charges: ``coupon`` is not a charge param (the sc
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import currencies, errors, lists, metadata, versions
 from ..engine import Context
 from ..routing import route
@@ -160,14 +158,6 @@ def _billing_details(source: Obj) -> Obj:
             "email": owner.get("email"), "name": owner.get("name"), "phone": owner.get("phone")}
 
 
-def _shipping(raw: Any) -> Obj | None:
-    if not raw:
-        return None
-    return {"address": sources.address(raw["address"]) or dict.fromkeys(sources.ADDRESS_KEYS),
-            "carrier": raw.get("carrier"), "name": raw["name"], "phone": raw.get("phone"),
-            "tracking_number": raw.get("tracking_number")}
-
-
 # --- endpoints ----------------------------------------------------------------------------------
 
 
@@ -259,7 +249,7 @@ def create(ctx: Context) -> Obj:
         "refunds": {"object": "list", "data": [], "has_more": False,
                     "url": f"/v1/charges/{cid}/refunds"},
         "review": None,
-        "shipping": _shipping(p.get("shipping")),
+        "shipping": sources.shipping(p.get("shipping")),
         "source": source,  # the stored source itself: it renders as it is now
         "source_transfer": None,
         "statement_descriptor": p.get("statement_descriptor"),
@@ -297,7 +287,7 @@ def update(ctx: Context, charge: str) -> Obj:
         if key in p:
             obj[key] = p[key]
     if "shipping" in p:
-        obj["shipping"] = _shipping(p["shipping"])
+        obj["shipping"] = sources.shipping(p["shipping"])
     if "fraud_details" in p:
         report = p["fraud_details"]["user_report"]
         details = {k: v for k, v in obj["fraud_details"].items() if k != "user_report"}

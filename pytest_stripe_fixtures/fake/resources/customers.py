@@ -114,14 +114,6 @@ _INVOICE_PREFIX = re.compile(r"[A-Z0-9]{3,12}\Z")
 # --- building blocks ----------------------------------------------------------------------------
 
 
-def _shipping(raw: Any) -> Obj | None:
-    if not raw:
-        return None
-    return {"address": sources.address(raw["address"]) or dict.fromkeys(sources.ADDRESS_KEYS),
-            "carrier": raw.get("carrier"), "name": raw["name"], "phone": raw.get("phone"),
-            "tracking_number": raw.get("tracking_number")}
-
-
 def _rendering_options(raw: Any) -> Obj | None:
     if not raw:
         return None
@@ -255,7 +247,7 @@ def create(ctx: Context) -> Obj:
         "next_invoice_sequence": p.get("next_invoice_sequence", 1),
         "phone": p.get("phone"),
         "preferred_locales": list(p.get("preferred_locales") or []),
-        "shipping": _shipping(p.get("shipping")),
+        "shipping": sources.shipping(p.get("shipping")),
         "sources": _sub_list(cid, "sources"),
         "subscriptions": _sub_list(cid, "subscriptions"),
         "tax": _tax((p.get("tax") or {}).get("ip_address") or None, address),
@@ -318,7 +310,7 @@ def update(ctx: Context, customer: str) -> Obj:
     if "address" in p:
         obj["address"] = sources.address(p["address"]) if p["address"] != "" else None
     if "shipping" in p:
-        obj["shipping"] = _shipping(p["shipping"])
+        obj["shipping"] = sources.shipping(p["shipping"])
     if "preferred_locales" in p:
         obj["preferred_locales"] = list(p["preferred_locales"] or [])
     if "tax_exempt" in p:

@@ -254,6 +254,15 @@ def address(raw: dict[str, Any] | None) -> Obj | None:
     return {k: raw.get(k) for k in ADDRESS_KEYS}
 
 
+def shipping(raw: Any) -> Obj | None:
+    """A ``shipping`` hash (customers and charges share the shape)."""
+    if not raw:
+        return None
+    return {"address": address(raw["address"]) or dict.fromkeys(ADDRESS_KEYS),
+            "carrier": raw.get("carrier"), "name": raw["name"], "phone": raw.get("phone"),
+            "tracking_number": raw.get("tracking_number")}
+
+
 def _owner(raw: dict[str, Any] | None, current: Obj | None = None) -> Obj:
     owner = dict(current) if current else {
         "address": None, "email": None, "name": None, "phone": None, "verified_address": None,
