@@ -90,6 +90,66 @@ def test_global_style_sdk_calls_replay_too(tmp_path: Path, monkeypatch: pytest.M
     assert replayed.id == created.id and replayed.email == "jenny.rosen@example.com"
 
 
+SYNC_CLIENTS = ["RequestsClient", "UrllibClient", "HTTPXClient", "PycurlClient"]
+ASYNC_CLIENTS = ["HTTPXClient", "AIOHTTPClient"]
+
+
+def sdk_client(name: str) -> stripe.StripeClient:
+    module = {"HTTPXClient": "httpx", "AIOHTTPClient": "aiohttp", "PycurlClient": "pycurl",
+              "RequestsClient": "requests"}.get(name)
+    if module:
+        pytest.importorskip(module)
+    return stripe.StripeClient(KEY, http_client=getattr(stripe._http_client, name)())
+
+
+@pytest.fixture(scope="module")
+def recorded_flow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[str, str]]:
+    path = tmp_path_factory.mktemp("clients") / "flow.yaml"
+    with StandIn() as standin, use_cassette(path, "once", upstream=standin.url):
+        client = stripe.StripeClient(KEY)
+        product = client.v1.products.create(params={"name": "Mug"})
+        name = client.v1.products.retrieve(product.id).name
+    return path, (product.id, name)
+
+
+@pytest.mark.parametrize("name", SYNC_CLIENTS)
+def test_every_sdk_http_client_replays(recorded_flow: tuple[Path, tuple[str, str]],
+                                       name: str) -> None:
+    path, recorded = recorded_flow
+    client = sdk_client(name)
+    with sockets_blocked(), use_cassette(path):
+        product = client.v1.products.create(params={"name": "Mug"})
+        assert (product.id, client.v1.products.retrieve(product.id).name) == recorded
+
+
+@pytest.mark.parametrize("name", ASYNC_CLIENTS)
+def test_every_async_sdk_http_client_replays(recorded_flow: tuple[Path, tuple[str, str]],
+                                             name: str) -> None:
+    path, recorded = recorded_flow
+
+    async def flow() -> tuple[str, str]:
+        client = sdk_client(name)
+        product = await client.v1.products.create_async(params={"name": "Mug"})
+        return product.id, (await client.v1.products.retrieve_async(product.id)).name
+
+    with sockets_blocked(), use_cassette(path):
+        assert asyncio.run(flow()) == recorded
+
+
+def test_async_sdk_calls_replay_too(tmp_path: Path) -> None:
+    path = tmp_path / "async.yaml"
+
+    async def flow() -> tuple[str, str]:
+        client = stripe.StripeClient(KEY, http_client=stripe.HTTPXClient())
+        product = await client.v1.products.create_async(params={"name": "Mug"})
+        return product.id, (await client.v1.products.retrieve_async(product.id)).name
+
+    with StandIn() as standin, use_cassette(path, "once", upstream=standin.url):
+        recorded = asyncio.run(flow())
+    with sockets_blocked(), use_cassette(path):
+        assert asyncio.run(flow()) == recorded
+
+
 def test_the_cassette_holds_no_key_no_cookie_and_no_telemetry(tmp_path: Path) -> None:
     path = tmp_path / "secrets.yaml"
     with StandIn() as standin, use_cassette(path, "once", upstream=standin.url):

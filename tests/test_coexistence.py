@@ -133,6 +133,26 @@ def test_respx_started_inside_the_test(stripe_fake):
         assert _httpx_only(stripe_fake) == ITEM
 
 
+def test_respx_using_httpx_started_after_the_fake_needs_a_pass_through_route(stripe_fake):
+    """``respx.mock(using="httpx")`` answers every httpx request itself unless told to let
+    Stripe's through; set up *before* the fake it needs nothing."""
+    with respx.mock(using="httpx", assert_all_called=True) as router:
+        router.route(host="api.stripe.com").pass_through()
+        _route_inventory(router)
+        assert _httpx_only(stripe_fake) == ITEM
+
+
+@pytest.fixture
+def respx_httpx_first() -> Iterator[respx.MockRouter]:
+    with respx.mock(using="httpx", assert_all_called=True) as router:
+        yield router
+
+
+def test_respx_using_httpx_set_up_before_the_fake(respx_httpx_first, stripe_fake):
+    _route_inventory(respx_httpx_first)
+    assert _httpx_only(stripe_fake) == ITEM
+
+
 @pytest.mark.asyncio
 async def test_respx_with_async_clients(stripe_fake):
     with respx.mock(assert_all_called=True) as router:

@@ -127,14 +127,25 @@ class Cassette:
         else:
             self.document = yamlio.Document(self.path)
         self.interactions = self.document.interactions
-        self._index: dict[matching.Key, list[int]] = {}
-        self._entries: list[tuple[str, str, dict[str, Any]]] = []
+        self._index, self._entries = self._build_index()
+
+    def _build_index(self) -> tuple[dict[matching.Key, list[int]],
+                                    list[tuple[str, str, dict[str, Any]]]]:
+        """Request key -> positions (in recorded order), built once per parsed file and
+        filters: a cassette shared by many tests is indexed once."""
+        cached = self.document.indexes.get(self.filters)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        index: dict[matching.Key, list[int]] = {}
+        entries: list[tuple[str, str, dict[str, Any]]] = []
         for position, interaction in enumerate(self.interactions):
             key, params = self._key(interaction.method, interaction.uri,
                                     interaction.request_body,
                                     interaction.header("Content-Type") or "")
-            self._index.setdefault(key, []).append(position)
-            self._entries.append((key[0], key[1], params))
+            index.setdefault(key, []).append(position)
+            entries.append((key[0], key[1], params))
+        self.document.indexes[self.filters] = (index, entries)
+        return index, entries
 
     # --- what the mode allows -------------------------------------------------------
 

@@ -134,6 +134,9 @@ def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
     if mode not in MODES:
         raise pytest.UsageError(f"{request.node.nodeid}: unknown stripe record mode {mode!r} "
                                 f"(one of {', '.join(MODES)})")
+    upstream = _option(config, "stripe_upstream")
+    if not str(upstream).startswith(("http://", "https://")):
+        raise pytest.UsageError(f"--stripe-upstream must be an http(s) URL, not {upstream!r}")
     if mode == "none" and not path.exists() and _flag(config, "stripe_fallback_to_fake"):
         yield request.getfixturevalue("stripe_fake")
         return
@@ -151,8 +154,7 @@ def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
         [*config.getini("stripe_filter_json"), *options.get("filter_json", ())])
     label = _relative(path, config)
     try:
-        cassette = Cassette(path, mode, upstream_url=_option(config, "stripe_upstream"),
-                            filters=filters, label=label)
+        cassette = Cassette(path, mode, upstream_url=upstream, filters=filters, label=label)
     except (CassetteError, ValueError) as exc:
         pytest.fail(f"{request.node.nodeid}: {exc}", pytrace=False)
     had_key = stripe.api_key

@@ -33,8 +33,8 @@ RESPONSE_HEADERS = frozenset({"content-type", "request-id", "idempotency-key",
                               "location"})
 
 # sk_test_..., rk_live_..., whsec_...; the placeholders we write are not matches.
-SECRET_RE = re.compile(
-    r"\b(sk|rk|whsec)_(?!(?:test_|live_)?REDACTED\b)((?:test_|live_)?)[0-9A-Za-z_*+/=]*[0-9A-Za-z*+/=]")
+SECRET_RE = re.compile(r"\b(sk|rk|whsec)_(?!(?:test_|live_)?REDACTED(?![0-9A-Za-z_]))"
+                       r"((?:test_|live_)?)[0-9A-Za-z_*+/=]*")
 
 
 def _placeholder(match: re.Match[str]) -> str:

@@ -7,6 +7,9 @@ array), nesting, list lengths, and the values that decide shape (``object``, ``s
 ``type``, ``deleted`` and every boolean).  Ignored: ids, timestamps, secrets, amounts and
 other values that legitimately differ between two runs.
 
+Responses about the API key (HTTP 401) are skipped: keys are never recorded, so the fake
+cannot be asked the same question.
+
 Ids are mapped as the replay goes: when the recording says ``cus_9s6X...`` where the fake says
 ``cus_Ab12...``, later requests for ``cus_9s6X...`` are sent to the fake as ``cus_Ab12...``.
 """
@@ -53,7 +56,7 @@ class Exchange:
 class CassetteReport:
     path: str
     exchanges: list[Exchange] = field(default_factory=list)
-    skipped: int = 0
+    skipped: list[str] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -75,8 +78,9 @@ def verify(path: Path | str, label: str | None = None) -> CassetteReport:
     ids: dict[str, str] = {}
     for index, item in enumerate(document.interactions):
         parts = urlsplit(item.uri)
-        if parts.hostname not in _STRIPE_HOSTS:
-            report.skipped += 1
+        if parts.hostname not in _STRIPE_HOSTS or item.status == 401:
+            why = "not a Stripe host" if item.status != 401 else "HTTP 401 (keys are not recorded)"
+            report.skipped.append(f"#{index} {item.method} {parts.path}: {why}")
             continue
         headers = {"Authorization": f"Bearer {KEY}"}
         version = item.header("Stripe-Version") or item.response_header("Stripe-Version")
@@ -208,11 +212,14 @@ def format_reports(reports: Iterable[CassetteReport]) -> str:
         if report.error:
             lines.append(f"{report.path}: not verified: {report.error}")
             continue
+        skipped = f" ({len(report.skipped)} skipped)" if report.skipped else ""
         if not report.differing:
-            lines.append(f"{report.path}: {len(report.exchanges)} interaction(s), same shape")
-            continue
-        lines.append(f"{report.path}: {len(report.differing)} of {len(report.exchanges)} "
-                     "interaction(s) differ")
+            lines.append(f"{report.path}: {len(report.exchanges)} interaction(s), same shape"
+                         + skipped)
+        else:
+            lines.append(f"{report.path}: {len(report.differing)} of {len(report.exchanges)} "
+                         f"interaction(s) differ{skipped}")
+        lines.extend(f"  skipped {why}" for why in report.skipped)
         for exchange in report.differing:
             where = f"#{exchange.index}" + (f" line {exchange.line}" if exchange.line else "")
             lines.append(f"  {where} {exchange.request}")

@@ -81,6 +81,7 @@ class Document:
     interactions: list[Interaction] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     text: str = field(default="", repr=False)
+    indexes: dict[Any, Any] = field(default_factory=dict, repr=False)  # built by Cassette
     _lines: list[int] | None = field(default=None, repr=False)
 
     def line_of(self, index: int) -> int | None:

@@ -26,6 +26,7 @@ LIVE_PREFIXES = ("sk_live_", "rk_live_")
 TEST_PREFIXES = ("sk_test_", "rk_test_")
 PUBLISHABLE_PREFIXES = ("pk_test_", "pk_live_")
 MAX_IDEMPOTENCY_KEY = 255
+_to_json = json.JSONEncoder(check_circular=False).encode  # bodies are trees: no cycles
 
 
 @dataclass
@@ -242,7 +243,7 @@ class StripeFake:
         body = renderer.render(result, tree)
         if versions.needs_downgrade(version):
             body = versions.downgrade(version, body, _View(renderer))
-        return json.dumps(body)
+        return _to_json(body)
 
     # --- steps -----------------------------------------------------------------------
 

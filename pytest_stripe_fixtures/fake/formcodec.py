@@ -68,7 +68,10 @@ def _pairs(source: str) -> list[tuple[str, str]]:
         if piece:
             key, _, value = piece.partition("=")
             if "%" in key or "+" in key:
-                key = unquote(key.replace("+", " "))
+                if "%5B" in key:  # the SDK's brackets, by far the commonest escape
+                    key = key.replace("%5B", "[").replace("%5D", "]")
+                if "%" in key or "+" in key:
+                    key = unquote(key.replace("+", " "))
             if "%" in value or "+" in value:
                 value = unquote(value.replace("+", " "))
             pairs.append((key, value))

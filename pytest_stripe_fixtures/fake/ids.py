@@ -34,6 +34,9 @@ PREFIXES: dict[str, tuple[str, int]] = {
 # byte -> alphanumeric; bytes >= 248 (= 4 * 62) are dropped so every character is equally likely
 _TO_ALPHANUM = bytes(ord(ALPHANUM[b % len(ALPHANUM)]) for b in range(256))
 _REJECTED = bytes(range(4 * len(ALPHANUM), 256))
+CODE_CHARS = string.ascii_uppercase + string.digits
+_TO_CODE = bytes(ord(CODE_CHARS[b % len(CODE_CHARS)]) for b in range(256))
+_REJECTED_CODE = bytes(range(7 * len(CODE_CHARS), 256))
 
 
 class IdFactory:
@@ -58,4 +61,7 @@ class IdFactory:
 
     def code(self, length: int = 8) -> str:
         """A customer-facing code (promotion codes): upper-case letters and digits."""
-        return "".join(self._random.choices(string.ascii_uppercase + string.digits, k=length))
+        out = b""
+        while len(out) < length:
+            out += self._random.randbytes(length + 4).translate(_TO_CODE, _REJECTED_CODE)
+        return out[:length].decode()

@@ -55,9 +55,11 @@ def _check_unknown(schema: dict[str, Any], value: Any, path: str) -> None:
         extra = schema.get("additionalProperties")
         for key, sub in value.items():
             if props is not None and key in props:
-                _check_unknown(props[key], sub, _name(path, key))
+                if isinstance(sub, (dict, list)):  # a scalar holds no unknown names
+                    _check_unknown(props[key], sub, _name(path, key))
             elif isinstance(extra, dict):
-                _check_unknown(extra, sub, _name(path, key))
+                if isinstance(sub, (dict, list)):
+                    _check_unknown(extra, sub, _name(path, key))
             elif props is not None or extra is False:
                 raise errors.unknown_param(_name(path, key))
     elif schema.get("type") == "array" and isinstance(value, (list, dict)):

@@ -41,6 +41,7 @@ class InvalidVersion(ValueError):
     """The Stripe-Version header is not a well-formed API version."""
 
 
+@lru_cache(maxsize=256)
 def version_key(version: str) -> tuple[int, int, int]:
     match = _VERSION_RE.match(version)
     if not match:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..fake.http import Headers, Request, Response
+from ..fake.http import Request, Response
 
 STRIPE_HOSTS = frozenset({"api.stripe.com", "files.stripe.com", "connect.stripe.com",
                           "meter-events.stripe.com", "upload.stripe.com"})
@@ -29,9 +29,40 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
+_API = "https://api.stripe.com/"  # nearly every request: checked without parsing the URL
+
+
 def is_stripe_url(url: str) -> bool:
+    if url.startswith(_API):
+        return True
     host = urlsplit(url).hostname or ""
     return host in STRIPE_HOSTS
+
+
+class SDKHeaders(dict):  # type: ignore[type-arg]
+    """Response headers for the SDK: a plain dict (cheap), with the case-insensitive lookups
+    HTTP libraries give (the SDK reads ``request-id`` and ``idempotency-key`` in lower case)."""
+
+    def __missing__(self, key: str) -> str:
+        lowered = key.lower()
+        for name, value in self.items():
+            if name.lower() == lowered:
+                return value
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        lowered = key.lower()
+        for name, value in self.items():
+            if name.lower() == lowered:
+                return value
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        return isinstance(key, str) and any(name.lower() == key.lower() for name in self)
 
 
 class SDKInterceptor:
@@ -45,11 +76,13 @@ class SDKInterceptor:
 
     def _answer(self, method: str, url: str, headers: Any, post_data: Any) -> tuple[str, int,
                                                                                    dict[str, str]]:
-        parts = urlsplit(url)
-        response = self.handler(Request(method=method.upper(), path=parts.path,
-                                        query=parts.query, body=post_data,
-                                        headers=dict(headers or {})))
-        return response.text, response.status, Headers(response.headers)
+        if url.startswith(_API):
+            path, _, query = url[len(_API) - 1:].partition("?")
+        else:
+            parts = urlsplit(url)
+            path, query = parts.path, parts.query
+        response = self.handler(Request(method.upper(), path, query, post_data, headers or {}))
+        return response.text, response.status, SDKHeaders(response.headers)
 
     def start(self) -> SDKInterceptor:
         from stripe import _http_client

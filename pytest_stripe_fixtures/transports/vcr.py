@@ -54,12 +54,14 @@ class _VcrAdapter:
         body = getattr(request, "body_bytes", None)
         if body is None:
             body = request.body
-        reply = self.cassette.respond(request.method, request.uri, dict(request.headers), body)
-        headers: dict[str, list[str]] = {}
+        headers = {k: v.decode("latin-1") if isinstance(v, bytes) else str(v)
+                   for k, v in request.headers.items()}
+        reply = self.cassette.respond(request.method, request.uri, headers, body)
+        out: dict[str, list[str]] = {}
         for name, value in reply.headers:
-            headers.setdefault(name, []).append(value)
+            out.setdefault(name, []).append(value)
         return {"status": {"code": reply.status, "message": reply.reason},
-                "headers": headers, "body": {"string": reply.body.encode("utf-8")}}
+                "headers": out, "body": {"string": reply.body.encode("utf-8")}}
 
 
 class CassetteInterceptor:
