@@ -388,13 +388,14 @@ def scaling_section(args: argparse.Namespace) -> None:
 # --- 3. startup -----------------------------------------------------------------------------
 
 
-def _pytest_run(folder: Path, plugin: bool) -> float:
+def _pytest_run(target: Path, plugin: bool) -> float:
+    """Wall time of a whole pytest process (other plugins' autoload off, for a clean delta)."""
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)]
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target)]
     if plugin:
         args[3:3] = ["-p", "stripe_fixtures"]
     start = time.perf_counter()
-    subprocess.run(args, env=env, cwd=folder, check=True, capture_output=True)
+    subprocess.run(args, env=env, cwd=target.parent, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -411,7 +412,8 @@ def startup_section(args: argparse.Namespace) -> None:
     runs = 5 if args.quick else 9
     one = {flag: statistics.median(_pytest_run(folder / "test_one.py", flag) for _ in range(runs))
            for flag in (False, True)}
-    lots = {flag: statistics.median(_pytest_run(many, flag) for _ in range(max(3, runs // 2)))
+    lots = {flag: statistics.median(_pytest_run(many / "test_many.py", flag)
+                                    for _ in range(runs))
             for flag in (False, True)}
     imp = statistics.median(_import_cost() for _ in range(runs))
     print("| measure | without plugin | with plugin | difference |")
@@ -459,7 +461,9 @@ class _FixtureRequest:
 def fixture_section(args: argparse.Namespace) -> None:
     from pytest_stripe_fixtures import plugin
 
-    body = plugin.stripe_fake.__pytest_wrapped__.obj  # the fixture function itself
+    fixture: Any = plugin.stripe_fake
+    body = (fixture._get_wrapped_function() if hasattr(fixture, "_get_wrapped_function")
+            else fixture.__pytest_wrapped__.obj)  # the fixture function itself (pytest 8 / 9)
     request = _FixtureRequest()
     for _ in range(50):  # warm-up: first use imports the engine and loads schemas
         generator = body(request)
@@ -472,9 +476,31 @@ def fixture_section(args: argparse.Namespace) -> None:
         next(generator)
         next(generator, None)
         times.append(time.perf_counter() - start)
-    print("## 4. `stripe_fake` setup + teardown (the fixture's own code, no request)\n")
-    print(f"median {statistics.median(times) * 1e6:.0f} µs, min {min(times) * 1e6:.0f} µs "
-          f"over {len(times)} runs\n")
+    print("## 4. `stripe_fake` setup + teardown\n")
+    print(f"The fixture's own code (no request): median {statistics.median(times) * 1e6:.0f} µs,"
+          f" min {min(times) * 1e6:.0f} µs over {len(times)} runs.\n")
+    folder = Path(tempfile.mkdtemp(prefix="bench-fixture-"))
+    sizes = (1000, 3000)
+    for count in sizes:
+        for name, arg in (("plain", "n"), ("fake", "n, stripe_fake")):
+            (folder / f"test_{name}_{count}.py").write_text(
+                f"import pytest\n\n@pytest.mark.parametrize('n', range({count}))\n"
+                f"def test_n({arg}):\n    pass\n")
+    runs = 5 if args.quick else 7
+    wall = {(name, count): statistics.median(
+        _pytest_run(folder / f"test_{name}_{count}.py", True) for _ in range(runs))
+        for name in ("plain", "fake") for count in sizes}
+    extra = sizes[1] - sizes[0]
+    per_test = {name: (wall[name, sizes[1]] - wall[name, sizes[0]]) / extra
+                for name in ("plain", "fake")}
+    once = (wall["fake", sizes[0]] - wall["plain", sizes[0]]) - sizes[0] * (
+        per_test["fake"] - per_test["plain"])
+    print("End to end in pytest (slope between suites of "
+          f"{sizes[0]} and {sizes[1]} tests): a test costs {per_test['plain'] * 1e6:.0f} µs "
+          f"without the fixture and {per_test['fake'] * 1e6:.0f} µs with it "
+          f"({(per_test['fake'] - per_test['plain']) * 1e6:+.0f} µs, pytest's fixture "
+          f"machinery included); the first test that uses it pays {once * 1e3:.0f} ms once "
+          "(importing stripe and the engine, loading the schemas).\n")
 
 
 # --- main -----------------------------------------------------------------------------------

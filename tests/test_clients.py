@@ -9,6 +9,7 @@ raw sockets) are blocked, never sent, and fail the test with a message that name
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import json
 import socket
 import urllib.error
@@ -170,9 +171,11 @@ def reference(stripe_fake: Any) -> Result:
 
 
 @SEEDED
-@pytest.mark.parametrize("http_client", [stripe.RequestsClient, stripe.UrllibClient,
-                                         stripe.HTTPXClient, stripe.PycurlClient],
-                         ids=["requests", "urllib", "httpx", "pycurl"])
+@pytest.mark.parametrize("http_client", [
+    stripe.RequestsClient, stripe.UrllibClient, stripe.HTTPXClient,
+    pytest.param(stripe.PycurlClient, marks=pytest.mark.skipif(
+        importlib.util.find_spec("pycurl") is None, reason="pycurl is not installed"))],
+    ids=["requests", "urllib", "httpx", "pycurl"])
 def test_every_sync_sdk_client_gets_the_same_answers(stripe_fake, reference, http_client):
     client = stripe.StripeClient(KEY, http_client=http_client())
     assert sdk_scenario(client) == reference

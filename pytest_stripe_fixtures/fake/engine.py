@@ -105,6 +105,20 @@ def before_handler(hook: Hook) -> Hook:
     return hook
 
 
+# Per process, not per fake: both follow from the schemas alone.
+_SHAPES: dict[str, expand.Facts] = {}  # rendering facts per object type
+_SPECS: dict[tuple[str, str], dict[str, Any]] = {}  # params schema per (version, endpoint)
+_RESOURCES_LOADED = False
+
+
+def _load_resources() -> None:
+    global _RESOURCES_LOADED
+    from .resources import load_all
+
+    load_all()
+    _RESOURCES_LOADED = True
+
+
 class StripeFake:
     """An in-memory Stripe account (or one per API key with ``isolate_keys``).
 
@@ -115,9 +129,8 @@ class StripeFake:
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
                  keep_log: bool = True) -> None:
-        from .resources import load_all
-
-        load_all()
+        if not _RESOURCES_LOADED:
+            _load_resources()
         versions.version_key(default_version)
         self.seed = seed
         self.clock = Clock(now)
@@ -130,8 +143,6 @@ class StripeFake:
         self._lock = threading.RLock()
         self._request_ids = IdFactory(None if seed is None else seed + 1)
         self._includable, self._expandable = schemas.shape_facts()
-        self._shapes: dict[str, expand.Facts] = {}  # rendering facts per object type
-        self._specs: dict[tuple[str, str], dict[str, Any]] = {}  # params schema per endpoint
 
     # --- accounts --------------------------------------------------------------------
 
@@ -226,9 +237,9 @@ class StripeFake:
                  raw: dict[str, Any], version: str, request: Request) -> str:
         """Validate, run the handler, render: the response body as JSON text."""
         endpoint = route.endpoint
-        spec = self._specs.get((version, endpoint))
+        spec = _SPECS.get((version, endpoint))
         if spec is None:
-            spec = self._specs[version, endpoint] = schemas.endpoints(version)[endpoint]["params"]
+            spec = _SPECS[version, endpoint] = schemas.endpoints(version)[endpoint]["params"]
         typed = params.validate(spec, raw)
         typed = versions.upgrade_params(version, endpoint, typed)
         expand_paths = typed.get("expand")
@@ -239,7 +250,7 @@ class StripeFake:
         result = route.handler(ctx, **path_params)
         store = account.store
         renderer = expand.Renderer(self._includable, self._expandable,
-                                   lambda t, i: _lookup(store, t, i), self._shapes)
+                                   lambda t, i: _lookup(store, t, i), _SHAPES)
         body = renderer.render(result, tree)
         if versions.needs_downgrade(version):
             body = versions.downgrade(version, body, _View(renderer))

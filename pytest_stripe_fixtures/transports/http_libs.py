@@ -29,6 +29,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,9 +77,12 @@ class _Patches:
 
 
 # --- requests ------------------------------------------------------------------------------
+# Classes are built once (building a class costs more than a whole fake request) and get the
+# handler per instance.
 
 
-def _patch_requests(patches: _Patches, handler: Handler) -> None:
+@cache
+def _requests_adapter() -> type:
     import requests
     from requests.adapters import BaseAdapter
     from requests.structures import CaseInsensitiveDict
@@ -86,9 +90,13 @@ def _patch_requests(patches: _Patches, handler: Handler) -> None:
     class FakeStripeAdapter(BaseAdapter):
         """Answers a prepared request from the fake (Session.send does the rest as usual)."""
 
+        def __init__(self, handler: Handler) -> None:
+            super().__init__()
+            self.handler = handler
+
         def send(self, request: Any, stream: bool = False, timeout: Any = None,
                  verify: Any = True, cert: Any = None, proxies: Any = None) -> Any:
-            answer = _answer(handler, request.method, request.url, request.headers,
+            answer = _answer(self.handler, request.method, request.url, request.headers,
                              request.body)
             response = requests.Response()
             response.status_code = answer.status
@@ -105,7 +113,13 @@ def _patch_requests(patches: _Patches, handler: Handler) -> None:
         def close(self) -> None:
             pass
 
-    adapter = FakeStripeAdapter()
+    return FakeStripeAdapter
+
+
+def _patch_requests(patches: _Patches, handler: Handler) -> None:
+    import requests
+
+    adapter = _requests_adapter()(handler)
     original = requests.Session.get_adapter
 
     def get_adapter(session: Any, url: str) -> Any:
@@ -119,24 +133,38 @@ def _patch_requests(patches: _Patches, handler: Handler) -> None:
 # --- httpx ---------------------------------------------------------------------------------
 
 
-def _patch_httpx(patches: _Patches, handler: Handler) -> None:
+@cache
+def _httpx_transports() -> tuple[type, type]:
     import httpx
 
-    def respond(request: httpx.Request, content: bytes) -> httpx.Response:
+    def respond(handler: Handler, request: httpx.Request, content: bytes) -> httpx.Response:
         answer = _answer(handler, request.method, str(request.url), request.headers, content)
         return httpx.Response(answer.status, headers=answer.headers, content=answer.content,
                               request=request)
 
     class FakeStripeTransport(httpx.BaseTransport):
+        def __init__(self, handler: Handler) -> None:
+            self.handler = handler
+
         def handle_request(self, request: httpx.Request) -> httpx.Response:
-            return respond(request, request.read())
+            return respond(self.handler, request, request.read())
 
     class AsyncFakeStripeTransport(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            return respond(request, await request.aread())
+        def __init__(self, handler: Handler) -> None:
+            self.handler = handler
 
-    for client, transport in ((httpx.Client, FakeStripeTransport()),
-                              (httpx.AsyncClient, AsyncFakeStripeTransport())):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return respond(self.handler, request, await request.aread())
+
+    return FakeStripeTransport, AsyncFakeStripeTransport
+
+
+def _patch_httpx(patches: _Patches, handler: Handler) -> None:
+    import httpx
+
+    sync_class, async_class = _httpx_transports()
+    for client, transport in ((httpx.Client, sync_class(handler)),
+                              (httpx.AsyncClient, async_class(handler))):
         original = client._transport_for_url
 
         def transport_for_url(self: Any, url: httpx.URL, *, _original: Any = original,
