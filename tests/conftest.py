@@ -67,3 +67,13 @@ def stripe_client_2023(stripe_fake: Any) -> Any:
     import stripe
 
     return stripe.StripeClient(TEST_KEY, stripe_version="2023-08-16")
+
+
+INNER_INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_inner_runs(request: pytest.FixtureRequest) -> None:
+    """Inner pytest runs (pytester) get the same pytest-asyncio setting as this suite."""
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester").makeini(INNER_INI)

@@ -92,6 +92,7 @@ def test_options_have_ini_twins(pytester: pytest.Pytester) -> None:
     with StandIn() as standin:
         pytester.makeini(f"""
             [pytest]
+            asyncio_default_fixture_loop_scope = function
             stripe_record_mode = new_episodes
             stripe_upstream = {standin.url}
             stripe_cassette_dir = recordings
