@@ -11,6 +11,8 @@ import pytest
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "", None}
 
 
 class NetworkBlocked(OSError):
@@ -39,9 +41,20 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     return _real_connect_ex(self, address)
 
 
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    if name not in LOCAL_NAMES:
+        try:
+            ipaddress.ip_address(name)  # a literal address needs no DNS; connect() decides
+        except ValueError:  # a name: not even a DNS query leaves the machine
+            raise NetworkBlocked(f"the test suite may only resolve local names, not {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
 def _install() -> None:
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo
 
 
 _install()

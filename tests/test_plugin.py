@@ -129,3 +129,5 @@ def test_the_suite_itself_cannot_reach_the_internet():
 
     with pytest.raises(OSError, match="may only connect to 127.0.0.1"):
         socket.create_connection(("93.184.216.34", 443), timeout=1)
+    with pytest.raises(OSError, match="may only resolve local names"):
+        socket.getaddrinfo("example.com", 443)

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,38 +136,19 @@ const stripe = new Stripe(key, {host: hostname, port: Number(port),
 """
 
 
+NODE_PREFIX = Path(__file__).resolve().parents[1] / ".node"  # README set-up: npm --prefix .node
+
+
 def _node_stripe_dir() -> Path:
-    """A folder with ``node_modules/stripe`` (outside the repo, reused between runs): installed
-    from the npm registry on first use; skips when node/npm are missing or the install fails."""
+    """The folder holding ``node_modules/stripe``, installed by the README's set-up command
+    (tests never reach a registry themselves); skips with the reason when it is absent."""
     if shutil.which("node") is None:
-        pytest.skip("node is not installed: the Node SDK scenario needs node and npm")
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    target = cache / "pytest-stripe-fixtures" / NODE_STRIPE.replace("@", "-")
-    if (target / "node_modules" / "stripe" / "package.json").exists():
-        return target
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: cannot install the stripe npm package")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="node-stripe-", dir=target.parent))
-    try:
-        result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--no-save", "--no-package-lock",
-             "--prefix", str(staging), NODE_STRIPE],
-            capture_output=True, text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        shutil.rmtree(staging, ignore_errors=True)
-        pytest.skip(f"npm install {NODE_STRIPE} took longer than 120 s (no npm registry?)")
-    if result.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        lines = [line for line in result.stderr.splitlines() if "complete log" not in line]
-        reason = " / ".join(lines[:2]) or f"exit status {result.returncode}"
-        pytest.skip(f"could not install {NODE_STRIPE} from the npm registry: {reason}")
-    try:
-        staging.rename(target)
-    except OSError:  # a parallel worker got there first
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+        pytest.skip("node is not installed: the Node SDK scenario needs node")
+    prefix = Path(os.environ.get("STRIPE_FIXTURES_NODE_PREFIX") or NODE_PREFIX)
+    if not (prefix / "node_modules" / "stripe" / "package.json").exists():
+        pytest.skip(f"the stripe npm package is not installed in {prefix}: run "
+                    f"`npm install --prefix .node {NODE_STRIPE}` (the README's set-up does)")
+    return prefix
 
 
 def test_standard_scenario_with_the_node_sdk(server, tmp_path):
