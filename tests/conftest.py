@@ -47,7 +47,8 @@ def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             ipaddress.ip_address(name)  # a literal address needs no DNS; connect() decides
         except ValueError:  # a name: not even a DNS query leaves the machine
-            raise NetworkBlocked(f"the test suite may only resolve local names, not {host!r}")
+            raise NetworkBlocked(
+                f"the test suite may only resolve local names, not {host!r}") from None
     return _real_getaddrinfo(host, *args, **kwargs)
 
 
