@@ -34,6 +34,7 @@ class View(Protocol):
 
     def lookup(self, object_type: str, id: str) -> Obj | None: ...
 
+
 Schemas = dict[str, Any]  # {"objects": {name: schema}, "endpoints": {"POST /v1/x": {...}}}
 
 
@@ -264,8 +265,6 @@ def register(*changes: Change) -> None:
     CHANGES.extend(changes)
     CHANGES.sort(key=lambda c: version_key(c.version))
     _plan.cache_clear()
-
-
 
 
 @cache
