@@ -26,7 +26,8 @@ def schema_name_for(version: str, endpoint: str | None, status: int, body: Any) 
     """Which schema a response must match: ``error`` for errors, else the endpoint's object.
 
     Deleting a customer's discount returns ``deleted_discount``; a deleted customer read back
-    is ``deleted_customer``; a source detached from a customer is a ``source``."""
+    is ``deleted_customer``; a source detached from a customer is a ``source`` (a
+    ``payment_source``), a deleted card ``deleted_payment_source``."""
     if status >= 400:
         return "error"
     if endpoint is None:

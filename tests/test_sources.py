@@ -201,8 +201,9 @@ def test_attach_refusals(stripe_client):
                  params={"source": source.id})
     assert (err.http_status, err.code, err.param) == (404, "resource_missing", "id")
     err = _error(stripe_client.v1.customers.payment_sources.create, customer.id,
-                 params={"source": "tok_visa"})
-    assert err.param == "source" and "tok_visa" in err.user_message  # cards are not faked
+                 params={"source": "btok_us_verified"})
+    assert (err.param, err.user_message) == (  # bank accounts are not faked
+        "source", sources.CARDS_NOT_FAKED.format(value="btok_us_verified"))
 
 
 def test_update_through_the_customer(stripe_client):

@@ -65,11 +65,11 @@ ENDPOINTS: dict[str, str] = {
     "DELETE /v1/customers/{customer}": "deleted_customer",
     "GET /v1/customers/{customer}/discount": "discount",
     "DELETE /v1/customers/{customer}/discount": "deleted_discount",
-    "POST /v1/customers/{customer}/sources": "source",
-    "GET /v1/customers/{customer}/sources": "source_list",
-    "GET /v1/customers/{customer}/sources/{id}": "source",
-    "POST /v1/customers/{customer}/sources/{id}": "source",
-    "DELETE /v1/customers/{customer}/sources/{id}": "source",
+    "POST /v1/customers/{customer}/sources": "payment_source",
+    "GET /v1/customers/{customer}/sources": "payment_source_list",
+    "GET /v1/customers/{customer}/sources/{id}": "payment_source",
+    "POST /v1/customers/{customer}/sources/{id}": "payment_source",
+    "DELETE /v1/customers/{customer}/sources/{id}": "payment_source",
     "POST /v1/sources": "source",
     "GET /v1/sources/{source}": "source",
     "POST /v1/sources/{source}": "source",
@@ -82,9 +82,11 @@ ENDPOINTS: dict[str, str] = {
 
 OBJECTS = (
     "product", "deleted_product", "price", "coupon", "deleted_coupon", "promotion_code",
-    "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge",
+    "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge", "card",
+    "deleted_card", "deleted_payment_source",
 )
-LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge")
+LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge",
+          "payment_source")
 SEARCHED = ("product", "price", "customer", "charge")
 
 # Absent unless expanded (STRIPE-API-RULES.md section 7).
@@ -104,6 +106,10 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
                "three_d_secure", "wechat", "customer", "redirect", "code_verification",
                "source_order", "receiver", "owner", "allow_redisplay"),
     "charge": ("source", "invoice", "radar_options", "transfer"),
+    # a card as a Connect account's external account only
+    "card": ("account", "available_payout_methods", "currency", "default_for_currency", "status"),
+    "deleted_card": ("currency",),  # [S] optional; Stripe's delete answers omit it
+    "deleted_bank_account": ("currency",),
     "promotion_codes_resource_restrictions": ("currency_options",),  # includable (see above)
     "payment_method_details": ("*",),
     "currency_option": ("tiers",),  # only tiered prices carry tiers per currency
@@ -278,6 +284,15 @@ def envelope(kind: str, item: str) -> dict[str, Any]:
             "additionalProperties": False}
 
 
+def payment_source_schema() -> dict[str, Any]:
+    """A customer's payment source: a Card or a Source (the fake has no bank accounts); the
+    spec's polymorphic ``payment_source`` would also admit anything as an account."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "payment_source.json", "title": "payment_source",
+            "if": {"properties": {"object": {"const": "card"}}, "required": ["object"]},
+            "then": {"$ref": "card.json"}, "else": {"$ref": "source.json"}}
+
+
 def error_schema(spec: dict[str, Any]) -> dict[str, Any]:
     inner = ObjectSchemas(spec).document("api_errors")
     inner.pop("$schema", None)
@@ -293,6 +308,7 @@ def error_schema(spec: dict[str, Any]) -> dict[str, Any]:
 def build_oldest(spec: dict[str, Any]) -> dict[str, Any]:
     converter = ObjectSchemas(spec)
     objects = {name: converter.document(name) for name in OBJECTS}
+    objects["payment_source"] = payment_source_schema()
     for item in LISTED:
         objects[f"{item}_list"] = envelope("list", item)
     for item in SEARCHED:

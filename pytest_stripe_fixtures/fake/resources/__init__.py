@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 MODULES = ("products", "prices", "coupons", "promotion_codes", "discounts", "customers",
-           "sources", "charges")
+           "cards", "sources", "charges")
 _loaded = False
 
 

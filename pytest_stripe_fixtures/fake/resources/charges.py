@@ -1,5 +1,6 @@
-"""Charges, minimal (STRIPE-API-RULES.md section 18): a charge of a Source, of a customer's
-default source, or of a source attached to the customer.
+"""Charges, minimal (STRIPE-API-RULES.md section 18): a charge of a Source, of a test card
+token (``tok_visa``: a new Card), of a customer's default source or card, or of a source or card
+attached to the customer.  Declining test cards leave a failed charge and answer 402.
 
 Captures, refunds and disputes are out of scope.  ``balance_transaction`` and the other
 expandable ids stay ids: the fake has no balance transactions, so expanding one returns the id.
@@ -13,7 +14,7 @@ from ..engine import Context
 from ..routing import route
 from ..search import SearchQueryError, compile_query
 from ..store import Obj
-from . import sources
+from . import cards, sources
 
 # --- messages: [V]/[C] as tagged, the rest [R]; correct them here ---------------------------
 MUST_PROVIDE = "Must provide source or customer."  # [V]
@@ -26,6 +27,8 @@ CUSTOMER_ALREADY_SET = (  # [R] (rule [S]: only when the charge has no customer)
     "This charge already has a customer ({customer}); it cannot be changed.")
 TRANSFER_GROUP_SET = (  # [R] (rule [S]: only when not set yet)
     "This charge already has a transfer_group ({group}); it cannot be changed.")
+DECLINE_SELLER_MESSAGE = "The bank did not return any further details with this decline."  # [V]
+INSUFFICIENT_SELLER_MESSAGE = "The bank returned the decline code `insufficient_funds`."  # [R]
 
 MAX_AMOUNT = 99_999_999  # [D] "up to eight digits" (e.g. $999,999.99)
 MIN_USD_CENTS = 50  # [D] "The minimum amount is $0.50 US or equivalent in charge currency"
@@ -53,10 +56,10 @@ _OUTCOME_FIELD = {"type": ["string", "null"]}
 versions.register(
     versions.FieldAdded(
         "2024-06-20",
-        "Charges made from a Source embed it as `source` (in real responses and the current SDK; "
-        "the 2023 spec omits it). [R] date",
+        "Charges embed the Source or Card they were made from as `source` (in real responses and "
+        "the current SDK; the 2023 spec omits it). [R] date",
         object="charge", path="source",
-        schema={"anyOf": [{"$ref": "source.json"}, {"type": "object"}, {"type": "null"}]}),
+        schema={"anyOf": [{"$ref": "payment_source.json"}, {"type": "null"}]}),
     versions.FieldAdded("2024-06-20", "Charges: `outcome.network_advice_code`. [R] date",
                         object="charge", path="outcome.network_advice_code",
                         schema=_OUTCOME_FIELD),
@@ -126,23 +129,13 @@ _PMD_KEYS: dict[str, tuple[str, ...]] = {  # payment_method_details.<type> field
                "verified_name"),
     "wechat": (),
 }
-_BRANDS = {"Visa": "visa", "MasterCard": "mastercard", "American Express": "amex",
-           "Discover": "discover", "Diners Club": "diners", "JCB": "jcb", "UnionPay": "unionpay"}
-
-
 def _payment_method_details(source: Obj) -> Obj | None:
+    if source["object"] == "card":
+        return cards.charge_details(source)
     kind = source["type"]
     details = source[kind]
     if kind == "card":
-        brand = _BRANDS.get(details["brand"], details["brand"].lower())
-        return {"card": {
-            "brand": brand, "checks": {"address_line1_check": None,
-                                       "address_postal_code_check": None, "cvc_check": None},
-            "country": details["country"], "exp_month": details["exp_month"],
-            "exp_year": details["exp_year"], "fingerprint": details["fingerprint"],
-            "funding": details["funding"], "installments": None, "last4": details["last4"],
-            "mandate": None, "network": brand, "network_token": {"used": False},
-            "three_d_secure": None, "wallet": None}, "type": "card"}
+        return cards.charge_details(details)
     keys = _PMD_KEYS.get(kind)
     if keys is None:  # three_d_secure, card_present, alipay: no details shown [R]
         return None
@@ -153,6 +146,8 @@ def _payment_method_details(source: Obj) -> Obj | None:
 
 
 def _billing_details(source: Obj) -> Obj:
+    if source["object"] == "card":
+        return cards.billing_details(source)
     owner = source.get("owner") or {}
     return {"address": owner.get("address") or dict.fromkeys(sources.ADDRESS_KEYS),
             "email": owner.get("email"), "name": owner.get("name"), "phone": owner.get("phone")}
@@ -174,10 +169,33 @@ def _source_to_charge(ctx: Context, customer: Obj | None, source_id: str | None)
             raise errors.StripeError(
                 sources.NOT_LINKED.format(customer=customer["id"], source=source_id),
                 status=404, code="missing", param="source", saved=True)
-        return store.require("source", source_id, param="source", in_path=False)
+        found = sources.payment_source(store, source_id)
+        if found is None:
+            raise errors.no_such("source", source_id, "source", in_path=False)
+        return found
     assert source_id is not None
     sources.reject_non_source(source_id, "source")
+    if cards.is_token(source_id):
+        return cards.from_token(ctx, source_id, "source")
+    if source_id.startswith("card_"):
+        card = store.get("card", source_id)
+        owner = None if card is None else sources.attached_to(store, source_id)
+        if owner is None:  # [R] a token's card is spent by its charge
+            raise errors.no_such("source", source_id, "source", in_path=False)
+        raise errors.conflict(sources.ATTACHED_NEEDS_CUSTOMER.format(source=source_id,
+                                                                     customer=owner), "source")
     return store.require("source", source_id, param="source", in_path=False)
+
+
+def _decline(charge: Obj, error: errors.StripeError) -> None:
+    """Turn a new charge into the failed charge a declined card leaves behind [V] shape."""
+    code = error.extra["decline_code"]
+    charge.update(
+        amount_captured=0, balance_transaction=None, captured=False, failure_code="card_declined",
+        failure_message=error.message, paid=False, status="failed",
+        outcome={**charge["outcome"], "network_status": "declined_by_network", "reason": code,
+                 "seller_message": INSUFFICIENT_SELLER_MESSAGE if code == "insufficient_funds"
+                 else DECLINE_SELLER_MESSAGE, "type": "issuer_declined"})
 
 
 @route("POST", "/v1/charges")
@@ -261,6 +279,13 @@ def create(ctx: Context) -> Obj:
     }
     if p.get("radar_options", {}).get("session"):
         charge["radar_options"] = {"session": p["radar_options"]["session"]}
+    if source["object"] == "card" and ctx.store.get("card", source["id"]) is None:
+        ctx.store.add(source)  # the card a token stands for
+    declined = cards.decline(source, cid) if source["object"] == "card" else None
+    if declined is not None:
+        _decline(charge, declined)
+        ctx.store.add(charge)
+        raise declined
     sources.record_charge(ctx.store, source, amount)
     return ctx.store.add(charge)
 

@@ -8,7 +8,8 @@ and ``consumed`` when detached or when a single-use / unattached source is charg
 
 Which sources a customer has is kept in a side table (``customer_source`` rows keyed by the
 source id, newest attachment last) because a detached source keeps its ``customer`` field, as
-the API reference's detach example shows.
+the API reference's detach example shows.  A customer's payment sources also include Card
+objects made from test tokens (``cards.py``): attached the same way, deleted when detached.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .. import currencies, errors, lists, metadata, versions
 from ..engine import Context
 from ..routing import route
 from ..store import Obj, Store
+from . import cards
 
 # --- messages: [V]/[C] as tagged, the rest [R]; correct them here ---------------------------
 NOT_CHARGEABLE = "The source you provided is not in a chargeable state."  # [V]
@@ -51,8 +53,9 @@ CARD_NEEDS_TOKEN = (
     "pytest-stripe-fixtures creates `card` sources from test tokens only: pass `token` (one of "
     "{tokens}).")
 CARDS_NOT_FAKED = (
-    "pytest-stripe-fixtures does not fake Card, BankAccount or token payment sources yet: "
-    "create a Source (POST /v1/sources) and pass its `src_...` id instead of {value!r}.")
+    "pytest-stripe-fixtures does not fake bank accounts, the `card`/`bank_account` params or "
+    "tokens other than Stripe's test card tokens yet: pass a test token such as `tok_visa` or "
+    "a Source's `src_...` id instead of {value!r}.")
 SHARING_NOT_FAKED = (
     "pytest-stripe-fixtures does not fake source sharing (`customer` + `original_source`, a "
     "Connect feature).")
@@ -90,10 +93,7 @@ def digest(*parts: str, length: int = 16) -> str:
     return raw[:length]
 
 
-def _fingerprint(*parts: str) -> str:
-    digits = hashlib.sha256("|".join(parts).encode()).digest()
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    return "".join(alphabet[b % len(alphabet)] for b in digits[:16])
+_fingerprint = cards.fingerprint
 
 
 def _nulls(*keys: str) -> Obj:
@@ -138,14 +138,12 @@ def _card(ctx: Context, sid: str, p: dict[str, Any]) -> Obj:
     token = p.get("token")
     if token is None:
         raise errors.invalid(CARD_NEEDS_TOKEN.format(tokens=", ".join(TEST_CARD_TOKENS)), "token")
-    card = TEST_CARD_TOKENS.get(token)
-    if card is None:
-        raise errors.no_such("token", token, "token", in_path=False)
-    brand, last4, funding = card
+    card = cards.test_card(token, "token")
+    brand, last4, funding = card.brand, card.last4, card.funding
     return {"address_line1_check": None, "address_zip_check": None, "brand": brand,
             "country": "US", "cvc_check": None, "dynamic_last4": None, "exp_month": 12,
             "exp_year": time.gmtime(ctx.now()).tm_year + 1,
-            "fingerprint": _fingerprint("card", brand, last4), "funding": funding,
+            "fingerprint": cards.card_fingerprint(brand, last4), "funding": funding,
             "last4": last4, "name": None, "three_d_secure": "optional",
             "tokenization_method": None}
 
@@ -227,18 +225,7 @@ TYPES: dict[str, SourceType] = {  # [R] flows/usages/statuses beyond the documen
     "wechat": SourceType("none", ("single_use",), "pending", _wechat),
 }
 
-# Stripe's test tokens for card sources: brand (as sources spell it), last4, funding [D].
-TEST_CARD_TOKENS: dict[str, tuple[str, str, str]] = {
-    "tok_visa": ("Visa", "4242", "credit"),
-    "tok_visa_debit": ("Visa", "5556", "debit"),
-    "tok_mastercard": ("MasterCard", "4444", "credit"),
-    "tok_mastercard_debit": ("MasterCard", "8210", "debit"),
-    "tok_amex": ("American Express", "8431", "credit"),
-    "tok_discover": ("Discover", "1117", "credit"),
-    "tok_diners": ("Diners Club", "0004", "credit"),
-    "tok_jcb": ("JCB", "0505", "credit"),
-    "tok_unionpay": ("UnionPay", "0005", "credit"),
-}
+TEST_CARD_TOKENS = cards.TOKENS  # Stripe's test tokens (cards.py)
 
 
 # --- building blocks ----------------------------------------------------------------------------
@@ -375,12 +362,17 @@ def new_source(ctx: Context, p: dict[str, Any]) -> Obj:
 # --- attachment -------------------------------------------------------------------------------
 
 
+def payment_source(store: Store, oid: str) -> Obj | None:
+    """A stored Source (``src_``) or Card (``card_``)."""
+    return store.get("card" if oid.startswith("card_") else "source", oid)
+
+
 def attached(store: Store, customer_id: str) -> list[Obj]:
-    """The customer's attached sources, most recently attached first."""
+    """The customer's attached sources and cards, most recently attached first."""
     found = []
     for link in store.all("customer_source"):
         if link["customer"] == customer_id:
-            source = store.get("source", link["id"])
+            source = payment_source(store, link["id"])
             if source is not None:
                 found.append(source)
     return found
@@ -400,17 +392,29 @@ def sources_list(store: Store, customer_id: str) -> Obj:
 
 
 def reject_non_source(value: str, param: str) -> None:
-    """Tokens, cards and bank accounts are not faked: say so instead of 'No such source'."""
-    if not value.startswith("src_"):
+    """Bank accounts and other tokens are not faked: say so instead of 'No such source'."""
+    if not value.startswith(("src_", "card_", "tok_")):
         raise errors.invalid(CARDS_NOT_FAKED.format(value=value), param)
 
 
 def check_attachable(ctx: Context, customer_id: str, source_id: str, param: str) -> Obj:
-    """The source ``source_id`` if it may be attached to the customer (nothing changes yet)."""
+    """The source ``source_id`` if it may be attached to the customer (nothing changes yet).
+
+    A test token gives a new Card (stored by :func:`attach`); a declining one is refused."""
     reject_non_source(source_id, param)
-    source = ctx.store.get("source", source_id)
+    if cards.is_token(source_id):
+        card = cards.from_token(ctx, source_id, param)
+        declined = cards.decline(card)
+        if declined is not None:
+            raise declined
+        return card
+    source = payment_source(ctx.store, source_id)
     if source is None:
         raise errors.no_such("source", source_id, param, in_path=False)
+    if source["object"] == "card":  # [R] a card is attached to its customer for good
+        if attached_to(ctx.store, source_id) != customer_id:
+            raise errors.conflict(ALREADY_ATTACHED, param)
+        return source
     owner = attached_to(ctx.store, source_id)
     if owner is not None and owner != customer_id:
         raise errors.conflict(ALREADY_ATTACHED, param)
@@ -422,6 +426,8 @@ def check_attachable(ctx: Context, customer_id: str, source_id: str, param: str)
 
 def attach(ctx: Context, customer: Obj, source: Obj, *, make_default: bool = False) -> Obj:
     """Attach a checked source (see :func:`check_attachable`); the first becomes the default."""
+    if source["object"] == "card" and ctx.store.get("card", source["id"]) is None:
+        ctx.store.add(source)  # a card just made from a token
     if attached_to(ctx.store, source["id"]) is None:
         ctx.store.add({"id": source["id"], "object": "customer_source",
                        "customer": customer["id"]})
@@ -433,20 +439,29 @@ def attach(ctx: Context, customer: Obj, source: Obj, *, make_default: bool = Fal
 
 
 def detach(ctx: Context, customer: Obj, source: Obj) -> Obj:
-    """Detach: the source is ``consumed`` for good and keeps its ``customer`` field [D]."""
+    """Detach: the source is ``consumed`` for good and keeps its ``customer`` field [D]; a card
+    is deleted (the answer is its deleted stub) [S]."""
     ctx.store.delete("customer_source", source["id"])
-    source["status"] = "consumed"
+    if source["object"] == "card":
+        answer = cards.deleted_stub(source)
+        ctx.store.delete("card", source["id"], answer)
+    else:
+        source["status"] = "consumed"
+        answer = source
     remaining = attached(ctx.store, customer["id"])
     if customer.get("default_source") == source["id"]:  # [R] the newest remaining one
         customer["default_source"] = remaining[0]["id"] if remaining else None
     customer["sources"] = sources_list(ctx.store, customer["id"])
-    return source
+    return answer
 
 
 def forget_customer(store: Store, customer_id: str) -> None:
-    """A deleted customer's sources are no longer attached to anything. [R]"""
+    """A deleted customer's sources are no longer attached to anything; its cards are deleted
+    with it. [R]"""
     for source in attached(store, customer_id):
         store.delete("customer_source", source["id"])
+        if source["object"] == "card":
+            store.delete("card", source["id"], cards.deleted_stub(source))
 
 
 # --- charging ---------------------------------------------------------------------------------
@@ -454,6 +469,8 @@ def forget_customer(store: Store, customer_id: str) -> None:
 
 def check_chargeable(store: Store, source: Obj, customer_id: str | None, currency: str) -> None:
     """Stripe's refusals for charging ``source`` (§17.7); ``customer_id`` from the request."""
+    if source["object"] == "card":
+        return  # declines are the charge's business (it records a failed charge first)
     status = source["status"]
     if status == "consumed":
         raise errors.conflict(CONSUMED_REUSABLE if source["usage"] == "reusable" else ALREADY_USED,
@@ -471,6 +488,8 @@ def check_chargeable(store: Store, source: Obj, customer_id: str | None, currenc
 
 def record_charge(store: Store, source: Obj, amount: int) -> None:
     """After a successful charge: single-use and unattached sources are consumed [D]."""
+    if source["object"] == "card":
+        return  # a test card can be charged again and again
     receiver = source.get("receiver")
     if receiver is not None:
         receiver["amount_charged"] += amount
@@ -569,8 +588,8 @@ def _customer(ctx: Context, customer: str) -> Obj:
 
 
 def _attached_source(ctx: Context, customer: Obj, source_id: str) -> Obj:
-    """A source attached to ``customer`` (404 otherwise [R])."""
-    source = ctx.store.get("source", source_id)
+    """A source or card attached to ``customer`` (404 otherwise [R])."""
+    source = payment_source(ctx.store, source_id)
     if source is None or attached_to(ctx.store, source_id) != customer["id"]:
         raise errors.no_such("source", source_id, "id", in_path=True)
     return source
@@ -615,6 +634,8 @@ CARD_ONLY_FIELDS = ("account_holder_name", "account_holder_type", "address_city"
 @route("POST", "/v1/customers/{customer}/sources/{id}")
 def update_customer_source(ctx: Context, customer: str, id: str) -> Obj:
     source = _attached_source(ctx, _customer(ctx, customer), id)
+    if source["object"] == "card":
+        return cards.update(source, ctx.params)
     for name in CARD_ONLY_FIELDS:  # card / bank account fields do not exist on a Source [R]
         if name in ctx.params:
             raise errors.unknown_param(name)
