@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -49,3 +50,15 @@ def problems(version: str, endpoint: str | None, status: int, body: Any) -> list
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         found.append(f"{name}.json at {where}: {error.message}")
     return found
+
+
+def first_nonconforming(records: Iterable[Any]) -> tuple[Any, list[str]] | None:
+    """The first answered request (a ``RequestRecord``) whose response is off its schema, with
+    the violations; None when every response conforms."""
+    for record in records:
+        if record.resolved_version is None:
+            continue
+        found = problems(record.resolved_version, record.endpoint, record.status, record.json())
+        if found:
+            return record, found
+    return None

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import stripe
 
-from pytest_stripe_fixtures.conformance import problems
+from pytest_stripe_fixtures.conformance import first_nonconforming
 from pytest_stripe_fixtures.transports.server import StripeServer
 
 KEY = "sk_test_fake"
@@ -37,11 +37,7 @@ def conformant(server: StripeServer) -> Iterator[None]:
     server.reset()
     yield
     assert server.fake.internal_errors == []
-    for record in server.fake.requests:
-        if record.resolved_version is not None:
-            found = problems(record.resolved_version, record.endpoint, record.status,
-                             record.json())
-            assert not found, f"{record}: {found[:5]}"
+    assert first_nonconforming(server.fake.requests) is None
 
 
 def check_outcome(out: dict[str, Any]) -> None:
