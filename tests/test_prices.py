@@ -290,3 +290,13 @@ def test_prices_keep_working_in_2023_08_16(stripe_client_2023, mug):
             "product": mug.id, "currency": "usd", "unit_amount": 1,
             "recurring": {"interval": "month", "meter": "mtr_1"}})
     assert info.value.param == "recurring[meter]"
+
+
+def test_lookup_keys_follow_every_move(stripe_client, mug):
+    a = _price(stripe_client, mug, unit_amount=1, lookup_key="a")
+    stripe_client.v1.prices.update(a.id, params={"lookup_key": "b"})
+    again = _price(stripe_client, mug, unit_amount=2, lookup_key="a")  # "a" is free again
+    found = stripe_client.v1.prices.list(params={"lookup_keys": ["a", "b"]})
+    assert [p.id for p in found] == [again.id, a.id]
+    with pytest.raises(stripe.InvalidRequestError):
+        _price(stripe_client, mug, unit_amount=3, lookup_key="b")

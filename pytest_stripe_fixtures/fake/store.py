@@ -29,7 +29,7 @@ class Table:
     cost, not what the table holds.
     """
 
-    __slots__ = ("rows", "order", "position", "deleted", "indexes")
+    __slots__ = ("rows", "order", "position", "deleted", "indexes", "unique")
 
     def __init__(self) -> None:
         self.rows: dict[str, Obj] = {}
@@ -37,6 +37,21 @@ class Table:
         self.position: dict[str, int] = {}
         self.deleted: dict[str, Obj] = {}
         self.indexes: dict[str, tuple[KeyFn, dict[Any, list[int]]]] = {}
+        self.unique: dict[str, dict[Any, str]] = {}  # field -> value -> id (e.g. lookup_key)
+
+    def holder(self, field: str, value: Any) -> Obj | None:
+        """The object holding a unique, changeable ``field`` value (kept by ``claim``)."""
+        oid = self.unique.get(field, {}).get(value)
+        return None if oid is None else self.rows.get(oid)
+
+    def claim(self, field: str, value: Any, obj: Obj) -> None:
+        """Record ``obj`` as the holder of ``value`` (and forget its previous value)."""
+        held = self.unique.setdefault(field, {})
+        previous = obj.get(field)
+        if previous is not None and held.get(previous) == obj["id"]:
+            del held[previous]
+        if value is not None:
+            held[value] = obj["id"]
 
     def add(self, obj: Obj) -> Obj:
         oid = obj["id"]
@@ -61,6 +76,9 @@ class Table:
         return entry[1]
 
     def remove(self, oid: str, stub: Obj | None) -> None:
+        for held in self.unique.values():
+            for value in [v for v, holder in held.items() if holder == oid]:
+                del held[value]
         del self.rows[oid]
         self.order[self.position.pop(oid)] = None
         if stub is not None:

@@ -220,11 +220,7 @@ def new_price(ctx: Context, p: dict[str, Any], prefix: str = "") -> Obj:
     computed = check_price_params(ctx, p, prefix)
     lookup_key = p.get("lookup_key")
     if lookup_key is not None:
-        holder = _lookup_key_holder(ctx, lookup_key)
-        if holder is not None:
-            if not p.get("transfer_lookup_key"):
-                raise errors.conflict(LOOKUP_KEY_TAKEN.format(price=holder["id"]), "lookup_key")
-            holder["lookup_key"] = None
+        _take_lookup_key(ctx, lookup_key, bool(p.get("transfer_lookup_key")))
     tax_behavior = p.get("tax_behavior", "unspecified")
     currency = computed["currency"]
     main_option: Obj = {"custom_unit_amount": computed["custom_unit_amount"],
@@ -256,14 +252,22 @@ def new_price(ctx: Context, p: dict[str, Any], prefix: str = "") -> Obj:
         "unit_amount": computed["unit_amount"],
         "unit_amount_decimal": computed["unit_amount_decimal"],
     }
-    return ctx.store.add(price)
+    ctx.store.add(price)
+    if lookup_key is not None:
+        ctx.store.table("price").claim("lookup_key", lookup_key, price)
+    return price
 
 
-def _lookup_key_holder(ctx: Context, lookup_key: str) -> Obj | None:
-    for price in ctx.store.all("price"):
-        if price["lookup_key"] == lookup_key:
-            return price
-    return None
+def _take_lookup_key(ctx: Context, lookup_key: str, transfer: bool) -> None:
+    """Lookup keys are unique across all prices, archived ones too; ``transfer_lookup_key``
+    takes the key from its holder, which stays active [S]/[C]."""
+    table = ctx.store.table("price")
+    holder = table.holder("lookup_key", lookup_key)
+    if holder is not None:
+        if not transfer:
+            raise errors.conflict(LOOKUP_KEY_TAKEN.format(price=holder["id"]), "lookup_key")
+        table.claim("lookup_key", None, holder)
+        holder["lookup_key"] = None
 
 
 @route("POST", "/v1/prices")
@@ -281,7 +285,7 @@ def create(ctx: Context) -> Obj:
         return new_price(ctx, p)
     check_price_params(ctx, p)  # nothing is created when the price is invalid
     if p.get("lookup_key") is not None and not p.get("transfer_lookup_key"):
-        holder = _lookup_key_holder(ctx, p["lookup_key"])
+        holder = ctx.store.table("price").holder("lookup_key", p["lookup_key"])
         if holder is not None:
             raise errors.conflict(LOOKUP_KEY_TAKEN.format(price=holder["id"]), "lookup_key")
     product = products.new_product(ctx, p["product_data"], "product_data[")
@@ -311,12 +315,10 @@ def update(ctx: Context, price: str) -> Obj:
                    _currency_options(obj["currency"], p["currency_options"],
                                      obj["recurring"] is not None, "currency_options",
                                      on_update=True))
-    if p.get("lookup_key") is not None and p["lookup_key"] != obj["lookup_key"]:
-        holder = _lookup_key_holder(ctx, p["lookup_key"])
-        if holder is not None:
-            if not p.get("transfer_lookup_key"):
-                raise errors.conflict(LOOKUP_KEY_TAKEN.format(price=holder["id"]), "lookup_key")
-            holder["lookup_key"] = None
+    if "lookup_key" in p and p["lookup_key"] != obj["lookup_key"]:
+        if p["lookup_key"]:
+            _take_lookup_key(ctx, p["lookup_key"], bool(p.get("transfer_lookup_key")))
+        ctx.store.table("price").claim("lookup_key", p["lookup_key"] or None, obj)
     for key in ("active", "nickname", "lookup_key", "tax_behavior"):
         if key in p:
             obj[key] = p[key] if p[key] != "" else None
@@ -360,7 +362,12 @@ def list_prices(ctx: Context) -> Obj:
                 return False
         return True
 
-    return lists.page(ctx.store.table("price"), p, "/v1/prices", matches,
+    table = ctx.store.table("price")
+    if lookup_keys is not None:  # a handful of holders, newest first, instead of a scan
+        held = [h for h in (table.holder("lookup_key", k) for k in lookup_keys) if h]
+        held.sort(key=lambda price: table.position[price["id"]], reverse=True)
+        return lists.page_of([h for h in held if matches(h)], p, "/v1/prices")
+    return lists.page(table, p, "/v1/prices", matches,
                       where=None if product is None else ("product", product))
 
 

@@ -149,7 +149,7 @@ def update(ctx: Context, id: str) -> Obj:
 @route("DELETE", "/v1/products/{id}")
 def delete(ctx: Context, id: str) -> Obj:
     ctx.store.require("product", id, param="id", in_path=True)
-    if any(price["product"] == id for price in ctx.store.all("price")):
+    if next(ctx.store.table("price").newest_first(where=("product", id)), None) is not None:
         raise errors.conflict(HAS_PRICES)
     stub = {"id": id, "object": "product", "deleted": True}
     ctx.store.delete("product", id, stub)
