@@ -127,6 +127,12 @@ def test_lengths_and_bounds(stripe_client):
     with pytest.raises(stripe.InvalidRequestError) as info:
         stripe_client.v1.products.create(params={"name": "Mug", "statement_descriptor": "X" * 23})
     assert info.value.param == "statement_descriptor"
+    assert info.value.user_message == ("The statement descriptor must be at most 22 characters. "
+                                       f"{'X' * 23} is 23 characters long.")
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        stripe_client.v1.products.create(params={"name": "Mug", "unit_label": "x" * 13})
+    assert info.value.user_message == errors.INVALID_STRING_LENGTH.format(value="x" * 13,
+                                                                          limit=12)
     product = stripe_client.v1.products.create(params={"name": "Mug"})
     with pytest.raises(stripe.InvalidRequestError) as info:
         stripe_client.v1.prices.create(

@@ -51,7 +51,7 @@ def test_a_chosen_id_must_be_unique(stripe_client):
     with pytest.raises(stripe.InvalidRequestError) as info:
         stripe_client.v1.products.create(params={"name": "Mug", "id": "mug"})
     assert (info.value.code, info.value.param) == ("resource_already_exists", "id")
-    assert info.value.user_message == products.ALREADY_EXISTS
+    assert info.value.user_message == "Product already exists."
 
 
 def test_default_price_data_creates_the_price_and_sets_default_price(stripe_client):

@@ -66,6 +66,12 @@ INVALID_NUMBER = "Invalid number: {value}"  # [R]
 INVALID_BOOLEAN = "Invalid boolean: {value}"  # [R]
 INVALID_ENUM = "Invalid {param}: must be one of {choices}"  # [C]
 INVALID_STRING_LENGTH = "Invalid string: {value}; must be at most {limit} characters"  # [R]
+# Params whose too-long values Stripe words in their own way (leaf param name -> template).
+TOO_LONG_BY_PARAM = {
+    # [V] captured in several public reports (2016-2022), e.g. sagemathinc/cocalc#5712
+    "statement_descriptor": ("The statement descriptor must be at most {limit} characters. "
+                             "{value} is {length} characters long."),
+}
 INVALID_ARRAY = "Invalid array"  # [R]
 INVALID_STRING = "Invalid {param}: must be a string"  # [R] (a hash or array where a string is expected)
 INVALID_HASH = "Invalid hash"  # [V]

@@ -110,6 +110,10 @@ def _coerce(schema: dict[str, Any], value: Any, path: str) -> Any:
         raise errors.invalid(errors.INVALID_DECIMAL.format(value=value), path)
     limit = schema.get("maxLength")
     if limit is not None and len(value) > limit:
+        special = errors.TOO_LONG_BY_PARAM.get(path.rsplit("[", 1)[-1].rstrip("]"))
+        if special is not None:
+            raise errors.invalid(special.format(limit=limit, value=value, length=len(value)),
+                                 path)
         shown = value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "..."
         raise errors.invalid(errors.INVALID_STRING_LENGTH.format(value=shown, limit=limit), path)
     return value

@@ -10,7 +10,7 @@ from ..routing import route
 from ..store import Obj
 
 # --- rules whose wording is not verified ([R]); correct them here --------------------------
-ALREADY_EXISTS = "Product already exists."  # [R] by analogy with [C] "Coupon already exists."
+ALREADY_EXISTS = "Product already exists."  # [V] stripe/stripe-go#1774 (2023)
 HAS_PRICES = "This product cannot be deleted because it has one or more user-created prices."  # [V]
 DEFAULT_PRICE_OTHER_PRODUCT = "The price `{price}` does not belong to this product."  # [R]
 DEFAULT_PRICE_INACTIVE = "The price `{price}` is not active and cannot be the default price."  # [R]
