@@ -622,3 +622,19 @@ def test_a_malformed_version_is_refused(stripe_fake, version):
     with pytest.raises(stripe.InvalidRequestError) as info:
         stripe.StripeClient(KEY, stripe_version=version).v1.products.list()
     assert info.value.user_message == f"Invalid Stripe API version: {version}"
+
+
+def test_search_pages_visit_every_match_once_and_follow_every_change(stripe_client, stripe_fake):
+    made = [stripe_client.v1.products.create(params={"name": f"Mug {i}" if i % 3 else f"Cup {i}"})
+            for i in range(40)]
+    mugs = {p.id for p in made if p.name.startswith("Mug")}
+    query = {"query": 'name~"mug"', "limit": 4}
+    seen = [p.id for p in stripe_client.v1.products.search(params=query).auto_paging_iter()]
+    assert len(seen) == len(mugs) and set(seen) == mugs
+    cup = next(p for p in made if p.name.startswith("Cup"))
+    stripe_client.v1.products.update(cup.id, params={"name": "Mug now"})  # a write: re-search
+    assert cup.id in {p.id for p in stripe_client.v1.products.search(
+        params={"query": 'name~"mug"', "limit": 100}).data}
+    stripe_fake.store.get("product", cup.id)["name"] = "Plate"  # an edit by the test itself
+    assert cup.id not in {p.id for p in stripe_client.v1.products.search(
+        params={"query": 'name~"mug"', "limit": 100}).data}

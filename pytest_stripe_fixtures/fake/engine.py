@@ -147,7 +147,13 @@ class StripeFake:
     # --- accounts --------------------------------------------------------------------
 
     def account(self, api_key: str | None = None) -> Account:
-        """The account answering ``api_key`` (the one shared account unless ``isolate_keys``)."""
+        """The account answering ``api_key`` (the one shared account unless ``isolate_keys``).
+        Its objects may be edited in place: what was derived from them is recomputed."""
+        account = self._account(api_key)
+        account.store.touch()
+        return account
+
+    def _account(self, api_key: str | None = None) -> Account:
         name = api_key if (self.isolate_keys and api_key) else "default"
         account = self._accounts.get(name)
         if account is None:
@@ -245,6 +251,8 @@ class StripeFake:
         expand_paths = typed.get("expand")
         tree = expand.parse(expand_paths) if expand_paths else {}
         ctx = Context(self, account, typed, version, request, endpoint)
+        if not endpoint.endswith("/search"):  # anything but a search may change objects
+            account.store.touch()
         for hook in _BEFORE_HANDLER:
             hook(ctx)
         result = route.handler(ctx, **path_params)
@@ -259,7 +267,7 @@ class StripeFake:
     # --- steps -----------------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> Account:
-        return self.account(_api_key(request.header("Authorization")))
+        return self._account(_api_key(request.header("Authorization")))
 
     def _version(self, header: str | None) -> str:
         requested = header.strip() if header else self.default_version

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -116,27 +117,63 @@ def search(table: Table, params: dict[str, Any], url: str, fields: dict[str, str
     return search_page(table, params, url, predicate)
 
 
+class _Matches:
+    """The positions matching one query, newest first, found lazily (only as far as a page
+    needs) and kept while the table is unchanged, so paging through search results costs what
+    the pages cost."""
+
+    __slots__ = ("generation", "positions", "cursor")
+
+    def __init__(self, generation: int, end: int) -> None:
+        self.generation = generation
+        self.positions: list[int] = []
+        self.cursor = end  # positions below it are not examined yet
+
+    def grow(self, table: Table, predicate: Predicate, *, count: int | None = None,
+             below: int | None = None) -> None:
+        """Examine older rows until ``count`` matches are known or every position at or above
+        ``below`` is examined (both None: the whole table)."""
+        order, rows, positions = table.order, table.rows, self.positions
+        while self.cursor > 0:
+            if count is not None and len(positions) >= count:
+                break
+            if below is not None and count is None and self.cursor <= below:
+                break
+            self.cursor -= 1
+            oid = order[self.cursor]
+            if oid is not None and predicate(rows[oid]):
+                positions.append(self.cursor)
+
+
+def _matches(table: Table, predicate: Predicate) -> _Matches:
+    found = table.search_cache.get(predicate)
+    if found is None or found.generation != table.generation:
+        if len(table.search_cache) > 64:
+            table.search_cache.clear()
+        found = table.search_cache[predicate] = _Matches(table.generation, len(table.order))
+    return found
+
+
 def search_page(table: Table, params: dict[str, Any], url: str, predicate: Predicate) -> Obj:
     """A ``search_result``: ``next_page`` is an opaque cursor, ``total_count`` when expanded."""
     limit = check_limit(params)
     token = params.get("page")
     start = _decode_page(token) if token else None
-    matched: list[Obj] = []
-    last_pos: int | None = None
-    for obj in table.newest_first(start):
-        if predicate(obj):
-            if len(matched) == limit:
-                break
-            matched.append(obj)
-            last_pos = table.position[obj["id"]]
-    else:
-        last_pos = None if len(matched) < limit else last_pos
-    has_more = len(matched) == limit and last_pos is not None and any(
-        predicate(o) for o in table.newest_first(last_pos))
-    result: Obj = {"object": "search_result", "data": matched, "has_more": has_more,
-                   "next_page": _encode_page(last_pos) if has_more else None, "url": url}
+    matches = _matches(table, predicate)
+    first = 0
+    if start is not None:  # the page begins with the first match older than ``start``
+        matches.grow(table, predicate, below=start)
+        first = bisect_right(matches.positions, -start, key=lambda position: -position)
+    matches.grow(table, predicate, count=first + limit + 1)
+    positions = matches.positions[first:first + limit]
+    has_more = len(matches.positions) > first + limit
+    result: Obj = {"object": "search_result",
+                   "data": [table.rows[table.order[p]] for p in positions],  # type: ignore[index]
+                   "has_more": has_more,
+                   "next_page": _encode_page(positions[-1]) if has_more else None, "url": url}
     if "total_count" in (params.get("expand") or ()):
-        result["total_count"] = sum(1 for o in table.newest_first() if predicate(o))
+        matches.grow(table, predicate)
+        result["total_count"] = len(matches.positions)
     return result
 
 

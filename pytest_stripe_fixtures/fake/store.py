@@ -29,7 +29,8 @@ class Table:
     cost, not what the table holds.
     """
 
-    __slots__ = ("rows", "order", "position", "deleted", "indexes", "unique")
+    __slots__ = ("rows", "order", "position", "deleted", "indexes", "unique", "generation",
+                 "search_cache")
 
     def __init__(self) -> None:
         self.rows: dict[str, Obj] = {}
@@ -38,6 +39,8 @@ class Table:
         self.deleted: dict[str, Obj] = {}
         self.indexes: dict[str, tuple[KeyFn, dict[Any, list[int]]]] = {}
         self.unique: dict[str, dict[Any, str]] = {}  # field -> value -> id (e.g. lookup_key)
+        self.generation = 0  # moves whenever the rows may have changed (see Store.touch)
+        self.search_cache: dict[Any, Any] = {}  # lists.py keeps search matches here
 
     def holder(self, field: str, value: Any) -> Obj | None:
         """The object holding a unique, changeable ``field`` value (kept by ``claim``)."""
@@ -55,6 +58,7 @@ class Table:
 
     def add(self, obj: Obj) -> Obj:
         oid = obj["id"]
+        self.generation += 1
         position = self.position[oid] = len(self.order)
         self.order.append(oid)
         self.rows[oid] = obj
@@ -76,6 +80,7 @@ class Table:
         return entry[1]
 
     def remove(self, oid: str, stub: Obj | None) -> None:
+        self.generation += 1
         for held in self.unique.values():
             for value in [v for v, holder in held.items() if holder == oid]:
                 del held[value]
@@ -134,6 +139,12 @@ class Store:
 
     def add(self, obj: Obj) -> Obj:
         return self.table(obj["object"]).add(obj)
+
+    def touch(self) -> None:
+        """Objects may change in place (any write request, or a test editing them): forget
+        what was derived from them (cached search matches)."""
+        for table in self.tables.values():
+            table.generation += 1
 
     def get(self, object_type: str, oid: str) -> Obj | None:
         table = self.tables.get(object_type)
