@@ -200,3 +200,14 @@ def test_parallel_recording_with_xdist_leaves_every_cassette_valid(
     shared = yamlio.load(cassettes / "shared.yaml", use_cache=False).interactions
     assert sorted(i.request_body or "" for i in shared) == sorted(
         f"name=Shared+{n}&description={'y' * 2000}" for n in range(8))  # no episode lost
+
+
+def test_cassette_and_fake_in_one_test_is_a_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_both="""
+        def test_both(stripe_fake, stripe_cassette):
+            pass
+    """)
+    result = pytester.runpytest(*PLUGIN)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*test_both.py::test_both*use either stripe_cassette or "
+                                 "stripe_fake in a test, not both*"])

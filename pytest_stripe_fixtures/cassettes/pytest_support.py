@@ -126,6 +126,11 @@ def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Yields the :class:`~pytest_stripe_fixtures.cassettes.Cassette` answering this test's
     Stripe requests (or the ``stripe_fake`` when it falls back to the fake)."""
     config = request.config
+    if "stripe_fake" in request.fixturenames:
+        raise pytest.UsageError(
+            f"{request.node.nodeid} ({request.node.path}): use either stripe_cassette or "
+            "stripe_fake in a test, not both: they answer the same requests. A cassette falls "
+            "back to the fake with --stripe-fallback-to-fake.")
     name, options = _marker(request)
     path = cassette_path(request, name)
     # the marker's mode wins (a hand-built cassette says record_mode="none"), then the option
