@@ -107,7 +107,7 @@ def _marker(request: pytest.FixtureRequest) -> tuple[str | None, dict[str, Any]]
     if marker is None:
         return None, {}
     unknown = set(marker.kwargs) - _MARKER_KWARGS
-    if unknown or len(marker.args) > 1:
+    if unknown or len(marker.args) > 1 or not all(isinstance(a, str) and a for a in marker.args):
         raise pytest.UsageError(
             f"{request.node.nodeid}: @pytest.mark.stripe_cassette takes one cassette name and "
             f"the keywords {', '.join(sorted(_MARKER_KWARGS))}; got {marker.args!r}, "
