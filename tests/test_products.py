@@ -215,3 +215,17 @@ def test_global_style_crud(stripe_fake):
         assert stripe.Product.delete(product.id).deleted is True
     finally:
         stripe.api_key = None
+
+
+def test_tax_details_are_present_only_once_set(stripe_client, stripe_client_2023):
+    product = stripe_client.v1.products.create(
+        params={"name": "Concert", "tax_details": {"tax_code": "txcd_20030000"}})
+    assert product.tax_details.to_dict() == {"performance_location": None,
+                                             "tax_code": "txcd_20030000"}
+    merged = stripe_client.v1.products.update(
+        product.id, params={"tax_details": {"performance_location": "taxloc_1"}})
+    assert merged.tax_details.to_dict() == {"performance_location": "taxloc_1",
+                                            "tax_code": "txcd_20030000"}
+    assert "tax_details" not in stripe_client.v1.products.update(
+        product.id, params={"tax_details": ""})
+    assert "tax_details" not in stripe_client_2023.v1.products.retrieve(product.id)

@@ -21,7 +21,7 @@ SDK_CLASSES = {"product": stripe.Product, "price": stripe.Price, "coupon": strip
                "discount": stripe.Discount, "source": stripe.Source, "charge": stripe.Charge,
                "card": stripe.Card}
 # Fields the SDK declares that the fake does not serve (yet), or that are not fields.
-NOT_SERVED = {"deleted", "tax_details", "customer_account", "business_name", "individual_name",
+NOT_SERVED = {"deleted", "customer_account", "business_name", "individual_name",
               "subscription_item", "sepa_credit_transfer", "authorization_code", "level3",
               "presentment_details", "allow_redisplay",
               "description", "iin", "issuer", "networks"}  # card: internal / external accounts

@@ -182,6 +182,7 @@ class FieldAdded(Change):
     path: str = ""
     schema: dict[str, Any] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # endpoint -> {name: schema}
+    always: bool = True  # False: the field is present only when set
 
     def __post_init__(self) -> None:
         self.objects = (self.object,)
@@ -195,7 +196,8 @@ class FieldAdded(Change):
         leaf = self.path.rsplit(".", 1)[-1]
         for parent in _schema_parents(schemas, self.object, self.path):
             parent.setdefault("properties", {})[leaf] = copy.deepcopy(self.schema)
-            parent["required"] = sorted(set(parent.get("required", ())) | {leaf})
+            if self.always:
+                parent["required"] = sorted(set(parent.get("required", ())) | {leaf})
         for endpoint, added in self.params.items():
             for dotted, param_schema in added.items():
                 *steps, last = dotted.split(".")

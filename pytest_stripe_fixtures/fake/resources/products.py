@@ -29,6 +29,12 @@ CLEARED = {"description": None, "images": [], "marketing_features": [],
            "package_dimensions": None, "tax_code": None, "unit_label": None, "url": None,
            "default_price": None}
 
+_TAX_DETAILS_PARAM = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"performance_location": {"type": "string", "maxLength": 5000},
+                   "tax_code": {"anyOf": [{"type": "string", "maxLength": 5000},
+                                          {"type": "string", "enum": [""]}]}}}
+
 versions.register(
     versions.FieldRenamed(
         "2024-04-10", "Products: `features` is now `marketing_features`.",
@@ -40,6 +46,18 @@ versions.register(
         schema={"type": "string", "enum": ["good", "service"]},
         params={"POST /v1/products": {"type": {"type": "string", "enum": ["good", "service"]}},
                 "GET /v1/products": {"type": {"type": "string", "enum": ["good", "service"]}}}),
+    versions.FieldAdded(
+        "2026-03-25.dahlia",
+        "Products carry `tax_details` once set (the current example product has none). [R]",
+        object="product", path="tax_details", always=False,
+        schema={"type": "object", "additionalProperties": False,
+                "required": ["performance_location", "tax_code"],
+                "properties": {"performance_location": {"type": ["string", "null"]},
+                               "tax_code": {"type": ["string", "null"]}}},
+        params={endpoint: {"tax_details": _TAX_DETAILS_PARAM if create else
+                           {"anyOf": [_TAX_DETAILS_PARAM, {"type": "string", "enum": [""]}]}}
+                for endpoint, create in (("POST /v1/products", True),
+                                         ("POST /v1/products/{id}", False))}),
 )
 
 
@@ -56,6 +74,18 @@ def _check_lists(p: dict[str, Any]) -> None:
                              "marketing_features")
     if len(p.get("images") or ()) > MAX_IMAGES:
         raise errors.invalid(TOO_MANY.format(limit=MAX_IMAGES, what="images"), "images")
+
+
+def _tax_details(current: Obj | None, update: Any) -> Obj | None:
+    """``tax_details`` after create/update: ``""`` clears it, a key set to ``""`` unsets it."""
+    if update is None:
+        return current
+    if update == "":
+        return None
+    merged = dict(current or {"performance_location": None, "tax_code": None})
+    for key, value in update.items():
+        merged[key] = value or None
+    return merged
 
 
 def new_product(ctx: Context, p: dict[str, Any], param_prefix: str = "") -> Obj:
@@ -89,6 +119,8 @@ def new_product(ctx: Context, p: dict[str, Any], param_prefix: str = "") -> Obj:
         "updated": now,
         "url": p.get("url"),
     }
+    if p.get("tax_details"):
+        product["tax_details"] = _tax_details(None, p["tax_details"])
     return ctx.store.add(product)
 
 
@@ -137,11 +169,15 @@ def update(ctx: Context, id: str) -> Obj:
             changes[key] = CLEARED[key]
         elif key == "marketing_features":
             changes[key] = [{"name": f["name"]} for f in value]
+        elif key == "tax_details":
+            changes[key] = _tax_details(product.get("tax_details"), value)
         else:
             changes[key] = value
     if "metadata" in p:
         changes["metadata"] = metadata.apply(product["metadata"], p["metadata"])
     product.update(changes)
+    if "tax_details" in changes and changes["tax_details"] is None:
+        del product["tax_details"]  # present only while set
     product["updated"] = ctx.now()
     return product
 
