@@ -1,5 +1,6 @@
-"""pytest glue: options, the ``stripe_fake`` marker and fixture.  Thin on purpose: the fake is
-``pytest_stripe_fixtures.fake``, the interception ``pytest_stripe_fixtures.transports``.
+"""pytest glue: options, markers and the fixtures ``stripe_fake``, ``stripe_cassette`` and
+``stripe_server``.  Thin on purpose: the fake is ``pytest_stripe_fixtures.fake``, the
+interception ``pytest_stripe_fixtures.transports``, cassettes ``pytest_stripe_fixtures.cassettes``.
 
 Imports of the engine happen inside the fixture, so a suite that never touches Stripe pays
 (almost) nothing for having the plugin installed.
