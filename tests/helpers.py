@@ -41,3 +41,13 @@ def basic(key: str) -> str:
 
 def error_of(response: Response) -> dict[str, Any]:
     return response.json()["error"]
+
+
+def request_error(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """The ``stripe.InvalidRequestError`` that ``call(*args, **kwargs)`` must raise."""
+    import pytest
+    import stripe
+
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        call(*args, **kwargs)
+    return info.value

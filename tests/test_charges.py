@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import pytest
 import stripe
+from helpers import request_error as _error
 
 from pytest_stripe_fixtures.fake.resources import charges, sources
 from pytest_stripe_fixtures.fake.resources.sources import receive_funds
-
-
-def _error(call, *args, **kwargs) -> stripe.InvalidRequestError:
-    with pytest.raises(stripe.InvalidRequestError) as info:
-        call(*args, **kwargs)
-    return info.value
 
 
 def _card(client: stripe.StripeClient, **params) -> stripe.Source:

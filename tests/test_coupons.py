@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import stripe
+from helpers import request_error as _error
 
 from pytest_stripe_fixtures.fake.resources import coupons
-
-
-def _error(call, *args, **kwargs) -> stripe.InvalidRequestError:
-    with pytest.raises(stripe.InvalidRequestError) as info:
-        call(*args, **kwargs)
-    return info.value
 
 
 def test_a_percent_coupon_with_stripes_defaults(stripe_client, stripe_fake):

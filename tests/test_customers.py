@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import stripe
+from helpers import request_error as _error
 
 from pytest_stripe_fixtures.fake import errors
 from pytest_stripe_fixtures.fake.resources import customers
@@ -16,12 +17,6 @@ from pytest_stripe_fixtures.fake.resources import customers
 INCLUDABLE = ("cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax",
               "tax_ids")
 SDK_FIELDS = ("business_name", "individual_name", "customer_account")  # newer than 2023-08-16
-
-
-def _error(call, *args, **kwargs) -> stripe.InvalidRequestError:
-    with pytest.raises(stripe.InvalidRequestError) as info:
-        call(*args, **kwargs)
-    return info.value
 
 
 def _source(client: stripe.StripeClient, **params) -> stripe.Source:

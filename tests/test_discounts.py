@@ -12,14 +12,9 @@ from datetime import datetime, timezone
 
 import pytest
 import stripe
+from helpers import request_error as _error
 
 from pytest_stripe_fixtures.fake.resources import discounts
-
-
-def _error(call, *args, **kwargs) -> stripe.InvalidRequestError:
-    with pytest.raises(stripe.InvalidRequestError) as info:
-        call(*args, **kwargs)
-    return info.value
 
 
 @pytest.fixture

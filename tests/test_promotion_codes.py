@@ -8,14 +8,9 @@ import re
 
 import pytest
 import stripe
+from helpers import request_error as _error
 
 from pytest_stripe_fixtures.fake.resources import promotion_codes as promos
-
-
-def _error(call, *args, **kwargs) -> stripe.InvalidRequestError:
-    with pytest.raises(stripe.InvalidRequestError) as info:
-        call(*args, **kwargs)
-    return info.value
 
 
 @pytest.fixture

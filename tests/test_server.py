@@ -14,34 +14,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import served
 import stripe
 
-from pytest_stripe_fixtures.conformance import first_nonconforming
 from pytest_stripe_fixtures.fake import Request, StripeFake
 from pytest_stripe_fixtures.transports.server import CONTROL_PREFIX, StripeServer
 
 KEY = "sk_test_fake"
+server, conformant = served.server, served.conformant  # the fixtures of tests/served.py
 OTHER_KEY = "sk_test_other"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[StripeServer]:
-    with StripeServer(keep_log=True) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def conformant(server: StripeServer) -> Iterator[None]:
-    """Start each test on empty accounts; afterwards every served response matches schemas/."""
-    server.reset()
-    yield
-    assert server.fake.internal_errors == []
-    assert first_nonconforming(server.fake.requests) is None
-
 
 def client(server: StripeServer, key: str = KEY, **options: Any) -> stripe.StripeClient:
     return stripe.StripeClient(key, base_addresses={"api": server.url}, max_network_retries=0,

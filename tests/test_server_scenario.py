@@ -12,33 +12,18 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import served
 import stripe
 
-from pytest_stripe_fixtures.conformance import first_nonconforming
 from pytest_stripe_fixtures.transports.server import StripeServer
 
 KEY = "sk_test_fake"
+server, conformant = served.server, served.conformant  # the fixtures of tests/served.py
 NODE_STRIPE = "stripe@23"  # pins API version 2026-10-28.endive, the fake's current version
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[StripeServer]:
-    with StripeServer(keep_log=True) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def conformant(server: StripeServer) -> Iterator[None]:
-    server.reset()
-    yield
-    assert server.fake.internal_errors == []
-    assert first_nonconforming(server.fake.requests) is None
-
 
 def check_outcome(out: dict[str, Any]) -> None:
     """What every client must have seen, whatever its language."""

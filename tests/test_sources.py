@@ -11,6 +11,7 @@ import re
 
 import pytest
 import stripe
+from helpers import request_error as _error
 
 from pytest_stripe_fixtures.fake.resources import sources
 from pytest_stripe_fixtures.fake.resources.sources import receive_funds, set_status
@@ -39,12 +40,6 @@ TYPES = {
     "wechat": ({"amount": 100, "currency": "cny"}, ("none", "single_use", "pending")),
 }
 FLOW_HASHES = ("redirect", "receiver", "code_verification")
-
-
-def _error(call, *args, **kwargs) -> stripe.InvalidRequestError:
-    with pytest.raises(stripe.InvalidRequestError) as info:
-        call(*args, **kwargs)
-    return info.value
 
 
 def _ach(client: stripe.StripeClient, **params) -> stripe.Source:
