@@ -11,16 +11,21 @@ from .fake import schemas as schema_store
 
 
 @cache
-def _validator(version: str, name: str) -> Any:
-    import jsonschema
+def _registry(version: str) -> Any:
+    """Every schema of one version, so ``{"$ref": "product.json"}`` resolves."""
     from referencing import Registry, Resource
 
-    resources = [(f"{n}.json", Resource.from_contents(schema_store.object_schema(version, n)))
-                 for n in schema_store.object_names(version)]
-    registry = Registry().with_resources(resources)
+    return Registry().with_resources(
+        (f"{n}.json", Resource.from_contents(schema_store.object_schema(version, n)))
+        for n in schema_store.object_names(version))
+
+
+@cache
+def _validator(version: str, name: str) -> Any:
+    import jsonschema
+
     schema = schema_store.object_schema(version, name)
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, registry=registry)
+    return jsonschema.validators.validator_for(schema)(schema, registry=_registry(version))
 
 
 def schema_name_for(version: str, endpoint: str | None, status: int, body: Any) -> str | None:

@@ -638,3 +638,12 @@ def test_search_pages_visit_every_match_once_and_follow_every_change(stripe_clie
     stripe_fake.store.get("product", cup.id)["name"] = "Plate"  # an edit by the test itself
     assert cup.id not in {p.id for p in stripe_client.v1.products.search(
         params={"query": 'name~"mug"', "limit": 100}).data}
+
+
+def test_unknown_names_inside_arrays_that_can_also_be_unset_are_refused(stripe_client):
+    product = stripe_client.v1.products.create(params={"name": "Mug"})
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        stripe_client.v1.products.update(
+            product.id, params={"marketing_features": [{"name": "Big", "bogus": "b"}]})
+    assert (info.value.code, info.value.param) == ("parameter_unknown",
+                                                   "marketing_features[0][bogus]")

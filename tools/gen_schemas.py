@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from pytest_stripe_fixtures.fake import versions  # noqa: E402
 from pytest_stripe_fixtures.fake.resources import load_all  # noqa: E402
 
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_SPEC = ROOT.parent / "shared" / "stripe-openapi" / "spec3.2023-08-16.json"
 
 # The operations in scope, with the object each returns (list/search wrap it).
@@ -198,7 +199,7 @@ class ObjectSchemas:
             defs[current] = converted
             pending.extend(r for r in refs if r not in defs)
         root = defs[name] if self._refers_to(defs, name) else defs.pop(name)
-        doc = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"{name}.json",
+        doc = {"$schema": DRAFT, "$id": f"{name}.json",
                "title": name, **copy.deepcopy(root)}
         if defs:
             doc["$defs"] = dict(sorted(defs.items()))
@@ -262,7 +263,7 @@ class ObjectSchemas:
 _EXPANDED_ONLY = {
     "account", "application", "application_fee", "balance_transaction", "invoice",
     "payment_intent", "review", "transfer", "tax_code", "test_clock", "payment_method",
-    "subscription", "card", "bank_account", "customer_cash_balance_transaction",
+    "subscription", "bank_account", "customer_cash_balance_transaction",
 }
 
 
@@ -278,7 +279,7 @@ def envelope(kind: str, item: str) -> dict[str, Any]:
         props["next_page"] = {"type": ["string", "null"]}
         props["total_count"] = {"type": "integer"}
         required.append("next_page")
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+    return {"$schema": DRAFT,
             "$id": f"{item}_{kind}.json", "title": f"{item}_{kind}",
             "type": "object", "properties": props, "required": required,
             "additionalProperties": False}
@@ -287,19 +288,19 @@ def envelope(kind: str, item: str) -> dict[str, Any]:
 def payment_source_schema() -> dict[str, Any]:
     """A customer's payment source: a Card or a Source (the fake has no bank accounts); the
     spec's polymorphic ``payment_source`` would also admit anything as an account."""
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+    return {"$schema": DRAFT,
             "$id": "payment_source.json", "title": "payment_source",
             "if": {"properties": {"object": {"const": "card"}}, "required": ["object"]},
             "then": {"$ref": "card.json"}, "else": {"$ref": "source.json"}}
 
 
-def error_schema(spec: dict[str, Any]) -> dict[str, Any]:
-    inner = ObjectSchemas(spec).document("api_errors")
+def error_schema(converter: ObjectSchemas) -> dict[str, Any]:
+    inner = converter.document("api_errors")
     inner.pop("$schema", None)
     inner.pop("title", None)
     inner["required"] = ["type", "message"]
     inner["additionalProperties"] = True
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "error.json",
+    return {"$schema": DRAFT, "$id": "error.json",
             "title": "error",
             "type": "object", "properties": {"error": inner}, "required": ["error"],
             "additionalProperties": False}
@@ -313,7 +314,7 @@ def build_oldest(spec: dict[str, Any]) -> dict[str, Any]:
         objects[f"{item}_list"] = envelope("list", item)
     for item in SEARCHED:
         objects[f"{item}_search_result"] = envelope("search_result", item)
-    objects["error"] = error_schema(spec)
+    objects["error"] = error_schema(converter)
     endpoints = {key: endpoint_schema(spec, key) for key in ENDPOINTS}
     return {"objects": objects, "endpoints": endpoints}
 

@@ -67,6 +67,7 @@ class Account:
     ids: IdFactory
     store: Store = field(default_factory=Store)
     idempotency: dict[str, _Saved] = field(default_factory=dict)
+    clock_seen: int | None = None  # the clock at the last request (moves invalidate caches)
 
 
 class Context:
@@ -105,20 +106,6 @@ def before_handler(hook: Hook) -> Hook:
     return hook
 
 
-# Per process, not per fake: both follow from the schemas alone.
-_SHAPES: dict[str, expand.Facts] = {}  # rendering facts per object type
-_SPECS: dict[tuple[str, str], dict[str, Any]] = {}  # params schema per (version, endpoint)
-_RESOURCES_LOADED = False
-
-
-def _load_resources() -> None:
-    global _RESOURCES_LOADED
-    from .resources import load_all
-
-    load_all()
-    _RESOURCES_LOADED = True
-
-
 class StripeFake:
     """An in-memory Stripe account (or one per API key with ``isolate_keys``).
 
@@ -129,8 +116,9 @@ class StripeFake:
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
                  keep_log: bool = True) -> None:
-        if not _RESOURCES_LOADED:
-            _load_resources()
+        from .resources import load_all
+
+        load_all()
         versions.version_key(default_version)
         self.seed = seed
         self.clock = Clock(now)
@@ -142,7 +130,7 @@ class StripeFake:
         self._accounts: dict[str, Account] = {}
         self._lock = threading.RLock()
         self._request_ids = IdFactory(None if seed is None else seed + 1)
-        self._includable, self._expandable = schemas.shape_facts()
+        self._facts = schemas.shape_facts()
 
     # --- accounts --------------------------------------------------------------------
 
@@ -243,22 +231,20 @@ class StripeFake:
                  raw: dict[str, Any], version: str, request: Request) -> str:
         """Validate, run the handler, render: the response body as JSON text."""
         endpoint = route.endpoint
-        spec = _SPECS.get((version, endpoint))
-        if spec is None:
-            spec = _SPECS[version, endpoint] = schemas.endpoints(version)[endpoint]["params"]
-        typed = params.validate(spec, raw)
+        typed = params.validate(schemas.endpoints(version)[endpoint]["params"], raw)
         typed = versions.upgrade_params(version, endpoint, typed)
         expand_paths = typed.get("expand")
         tree = expand.parse(expand_paths) if expand_paths else {}
         ctx = Context(self, account, typed, version, request, endpoint)
-        if not endpoint.endswith("/search"):  # anything but a search may change objects
-            account.store.touch()
+        now = self.clock.now()
+        if route.method != "GET" or account.clock_seen != now:
+            account.store.touch()  # a write, or time moved (state that follows the clock)
+            account.clock_seen = now
         for hook in _BEFORE_HANDLER:
             hook(ctx)
         result = route.handler(ctx, **path_params)
         store = account.store
-        renderer = expand.Renderer(self._includable, self._expandable,
-                                   lambda t, i: _lookup(store, t, i), _SHAPES)
+        renderer = expand.Renderer(self._facts, lambda t, i: _lookup(store, t, i))
         body = renderer.render(result, tree)
         if versions.needs_downgrade(version):
             body = versions.downgrade(version, body, _View(renderer))

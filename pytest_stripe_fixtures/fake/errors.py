@@ -75,7 +75,6 @@ TOO_LONG_BY_PARAM = {
 INVALID_ARRAY = "Invalid array"  # [R]
 INVALID_STRING = "Invalid {param}: must be a string"  # [R] (a hash or array where a string is expected)
 INVALID_HASH = "Invalid hash"  # [V]
-INVALID_OBJECT = "Invalid object"  # [C] for currency maps
 IDEMPOTENCY_PARAMS = (  # [V]
     "Keys for idempotent requests can only be used with the same parameters they were first used "
     "with. Try using a key other than '{key}' if you meant to execute a different request."

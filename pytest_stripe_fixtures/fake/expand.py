@@ -48,28 +48,17 @@ class Facts:
                 {n[len(prefix):]: t for n, t in expandable.items() if n.startswith(prefix)})
 
 
-_NONE = Facts(frozenset(), {})
+NO_FACTS = Facts(frozenset(), {})
 
 
 class Renderer:
-    """Copies a result for the wire.  ``lookup(object_type, id)`` finds stored objects
-    (deleted stubs included) for expansion.  ``cache`` (object type -> :class:`Facts`) may be
-    shared between renderers built from the same schemas."""
+    """Copies a result for the wire.  ``facts`` (object type -> :class:`Facts`, from
+    ``schemas.shape_facts()``) says what to drop and what may expand; ``lookup(object_type,
+    id)`` finds stored objects (deleted stubs included) for expansion."""
 
-    def __init__(self, includable: dict[str, frozenset[str]],
-                 expandable: dict[str, dict[str, list[str]]], lookup: Lookup,
-                 cache: dict[str, Facts] | None = None) -> None:
-        self.includable = includable
-        self.expandable = expandable
+    def __init__(self, facts: dict[str, Facts], lookup: Lookup) -> None:
+        self.facts = facts
         self.lookup = lookup
-        self._facts = {} if cache is None else cache
-
-    def facts(self, otype: str) -> Facts:
-        found = self._facts.get(otype)
-        if found is None:
-            found = self._facts[otype] = Facts(self.includable.get(otype, frozenset()),
-                                               self.expandable.get(otype, {}))
-        return found
 
     def render(self, node: Any, tree: Tree | None = None) -> Any:
         if isinstance(node, dict):
@@ -81,15 +70,15 @@ class Renderer:
     def _object(self, node: dict[str, Any], tree: Tree, facts: Facts | None = None
                 ) -> dict[str, Any]:
         otype = node.get("object")
+        if isinstance(otype, str):
+            facts = self.facts.get(otype, NO_FACTS)
+        elif facts is None:  # a nested hash: its parent's dotted names say what it holds
+            facts = NO_FACTS
+        skip, nested = facts.skip, facts.nested
         if otype in ("list", "search_result"):
             for key in tree:
-                if key not in ("data", "total_count"):
+                if key != "data" and key not in skip:
                     raise errors.invalid(errors.CANNOT_EXPAND_LIST.format(field=key))
-        if isinstance(otype, str):
-            facts = self.facts(otype)
-        elif facts is None:  # a nested hash: its parent's dotted names say what it holds
-            facts = _NONE
-        skip, nested = facts.skip, facts.nested
         out: dict[str, Any] = {}
         for key, value in node.items():  # the hot loop of every response: keep it lean
             sub = tree.get(key) if tree else None
@@ -111,7 +100,7 @@ class Renderer:
             else:
                 out[key] = self._expand(key, value, sub, facts.expandable, key in skip)
         for key in tree:  # an includable field the object does not carry is simply absent
-            if key not in node and key != "total_count" and key not in skip:
+            if key not in node and key not in skip:
                 raise errors.invalid(errors.CANNOT_EXPAND.format(field=key))
         return out
 

@@ -9,6 +9,7 @@ Stripe's OpenAPI spec by ``tools/gen_schemas.py``): JSON-Schema-like nodes with 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from . import errors
@@ -44,11 +45,8 @@ def validate(schema: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
 
 def _check_unknown(schema: dict[str, Any], value: Any, path: str) -> None:
     """Unknown parameters are reported before any other problem."""
-    if "anyOf" in schema:
-        for variant in schema["anyOf"]:
-            if variant.get("type") == "object" and isinstance(value, dict):
-                _check_unknown(variant, value, path)
-                return
+    if "anyOf" in schema:  # the variant the value's shape selects (a hash, an array, ...)
+        _check_unknown(min(schema["anyOf"], key=lambda v: _kind_rank(v, value)), value, path)
         return
     if schema.get("type") == "object" and isinstance(value, dict):
         props = schema.get("properties")
@@ -81,26 +79,14 @@ def _coerce(schema: dict[str, Any], value: Any, path: str) -> Any:
         return _coerce_object(schema, value, path)
     if kind == "array":
         return _coerce_array(schema, value, path)
+    if kind in _SCALARS:
+        message, code, parse = _SCALARS[kind]
+        parsed = parse(value) if isinstance(value, str) else None
+        if parsed is None:
+            raise errors.invalid(message.format(value=value), path, code)
+        return parsed
     if not isinstance(value, str):
-        if kind == "string":
-            raise errors.invalid(errors.INVALID_STRING.format(param=path), path)
-        raise errors.invalid(_scalar_message(kind, value), path, _scalar_code(kind))
-    if kind == "integer":
-        if not _INT.match(value):
-            raise errors.invalid(errors.INVALID_INTEGER.format(value=value), path,
-                                 "parameter_invalid_integer")
-        return int(value)
-    if kind == "number":
-        if not _DECIMAL.match(value):
-            raise errors.invalid(errors.INVALID_NUMBER.format(value=value), path)
-        return float(value)
-    if kind == "boolean":
-        if value == "true":
-            return True
-        if value == "false":
-            return False
-        raise errors.invalid(errors.INVALID_BOOLEAN.format(value=value), path,
-                             "parameter_invalid_boolean")
+        raise errors.invalid(errors.INVALID_STRING.format(param=path), path)
     # string
     enum = schema.get("enum")
     if enum is not None and value not in enum:
@@ -119,16 +105,14 @@ def _coerce(schema: dict[str, Any], value: Any, path: str) -> Any:
     return value
 
 
-def _scalar_message(kind: Any, value: Any) -> str:
-    if kind == "integer":
-        return errors.INVALID_INTEGER.format(value=value)
-    if kind == "boolean":
-        return errors.INVALID_BOOLEAN.format(value=value)
-    return errors.INVALID_NUMBER.format(value=value)
-
-
-def _scalar_code(kind: Any) -> Any:
-    return {"integer": "parameter_invalid_integer", "boolean": "parameter_invalid_boolean"}.get(kind)
+# Scalar types: (message, code, parser returning None for a value it refuses).
+_SCALARS: dict[str, tuple[str, str | None, Callable[[str], Any]]] = {
+    "integer": (errors.INVALID_INTEGER, "parameter_invalid_integer",
+                lambda v: int(v) if _INT.match(v) else None),
+    "number": (errors.INVALID_NUMBER, None, lambda v: float(v) if _DECIMAL.match(v) else None),
+    "boolean": (errors.INVALID_BOOLEAN, "parameter_invalid_boolean",
+                {"true": True, "false": False}.get),
+}
 
 
 def _coerce_any_of(schema: dict[str, Any], value: Any, path: str) -> Any:
@@ -173,6 +157,8 @@ def _coerce_object(schema: dict[str, Any], value: Any, path: str) -> dict[str, A
     for key, sub in value.items():
         sub_schema = props.get(key)
         if sub_schema is None:
+            if extra is False:
+                raise errors.unknown_param(_name(path, key))
             sub_schema = extra if isinstance(extra, dict) else {"type": "string"}
             if sub == "" and sub_schema.get("type") == "string":
                 out[key] = ""  # a map entry set to "" unsets that key (metadata[k]="")

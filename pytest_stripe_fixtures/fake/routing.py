@@ -27,14 +27,14 @@ class Route:
 class Router:
     def __init__(self) -> None:
         self._static: dict[tuple[str, str], Route] = {}
-        self._dynamic: list[tuple[str, re.Pattern[str], Route]] = []
+        self._dynamic: dict[str, list[tuple[re.Pattern[str], Route]]] = {}  # by method
 
     def route(self, method: str, template: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             entry = Route(method, template, handler)
             if "{" in template:
                 pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-                self._dynamic.append((method, re.compile(pattern + r"\Z"), entry))
+                self._dynamic.setdefault(method, []).append((re.compile(pattern + r"\Z"), entry))
             else:
                 self._static[(method, template)] = entry
             return handler
@@ -45,16 +45,11 @@ class Router:
         found = self._static.get((method, path))
         if found is not None:
             return found, {}
-        for route_method, pattern, entry in self._dynamic:
-            if route_method != method:
-                continue
+        for pattern, entry in self._dynamic.get(method, ()):
             m = pattern.match(path)
             if m:
                 return entry, {k: unquote(v) for k, v in m.groupdict().items()}
         return None
-
-    def routes(self) -> list[Route]:
-        return [*self._static.values(), *(entry for _, _, entry in self._dynamic)]
 
 
 ROUTER = Router()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import versions
+from .expand import Facts
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -40,11 +41,13 @@ def object_names(version: str) -> tuple[str, ...]:
 
 
 @cache
-def shape_facts() -> tuple[dict[str, frozenset[str]], dict[str, dict[str, list[str]]]]:
-    """(includable fields, expandable id fields) per object type, in the current version.
-
-    Nested objects declared in ``$defs`` count too (e.g. an embedded coupon)."""
-    includable: dict[str, frozenset[str]] = {}
+def shape_facts() -> dict[str, Facts]:
+    """What rendering needs per object type, in the current version: includable fields
+    (``x-includable``) and expandable id fields (``x-expandable``).  Nested objects declared in
+    ``$defs`` count too (e.g. an embedded coupon)."""
+    includable: dict[str, frozenset[str]] = {
+        # [D] counts only when expanded; legacy lists accept the expansion too
+        "search_result": frozenset({"total_count"}), "list": frozenset({"total_count"})}
     expandable: dict[str, dict[str, list[str]]] = {}
     for name in object_names(versions.CURRENT):
         doc = object_schema(versions.CURRENT, name)
@@ -53,5 +56,5 @@ def shape_facts() -> tuple[dict[str, frozenset[str]], dict[str, dict[str, list[s
                 includable[def_name] = frozenset(node["x-includable"])
             if "x-expandable" in node:
                 expandable[def_name] = node["x-expandable"]
-    includable["search_result"] = frozenset({"total_count"})  # [D] only when expanded
-    return includable, expandable
+    return {name: Facts(includable.get(name, frozenset()), expandable.get(name, {}))
+            for name in {*includable, *expandable}}
