@@ -32,8 +32,8 @@ from typing import Any
 import stripe
 
 from pytest_stripe_fixtures.cassettes import Cassette, scrub, use_cassette, yamlio
-from pytest_stripe_fixtures.cassettes.cassette import Headers
 from pytest_stripe_fixtures.fake import Request, StripeFake
+from pytest_stripe_fixtures.fake.http import Headers
 
 KEY = "sk_test_bench"
 BASE = "https://api.stripe.com"

@@ -102,3 +102,14 @@ def test_runs_as_a_module_with_the_fake_comparison() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "cassettes/docs/detach_a_source.yaml" in result.stdout
     assert "fake vs recordings: 1 cassette(s), 4 interaction(s) replayed" in result.stdout
+
+
+def test_every_stripe_host_is_checked_not_only_api_and_files(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "connect.yaml", (200, {"access_token": "REDACTED"}))
+    path.write_text(path.read_text().replace(
+        "https://api.stripe.com/v1/products/prod_Mug0000000000", "https://connect.stripe.com/oauth/token"))
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "#0 GET /oauth/token: endpoint not in schemas/, not checked" in out
+    assert "not a Stripe host" not in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -301,3 +302,55 @@ def test_user_filters_keep_headers_params_and_json_paths_off_disk(tmp_path: Path
         replayed = stripe.StripeClient(KEY).v1.products.create(params={
             "name": "Mug", "metadata": {"email": "someone.else@example.com", "kept": "yes"}})
     assert replayed.id == live.id and replayed.metadata["email"] == "FILTERED"
+
+
+def _recorded_body(path: Path) -> str | None:
+    from pytest_stripe_fixtures.cassettes import yamlio
+
+    return yamlio.load(path).interactions[0].request_body
+
+
+def test_user_param_filters_apply_to_json_bodies_too(tmp_path: Path) -> None:
+    path = tmp_path / "json.yaml"
+    filters = Filters.build(params=["metadata[email]"])
+    sent = {"name": "Mug", "metadata": {"email": "jenny.rosen@example.com", "kept": "yes"}}
+    with StandIn() as standin, use_cassette(path, "once", upstream=standin.url, filters=filters):
+        requests.post(f"{API}/v1/products", json=sent, auth=(KEY, ""))
+    stored = _recorded_body(path)
+    assert stored is not None and "jenny.rosen" not in stored
+    assert json.loads(stored) == {"name": "Mug", "metadata": {"email": "FILTERED", "kept": "yes"}}
+
+
+def test_a_json_body_without_a_json_content_type_records_and_replays(tmp_path: Path) -> None:
+    path = tmp_path / "sniffed.yaml"
+    filters = Filters.build(params=["metadata[email]"])
+    body = json.dumps({"amount": 100, "metadata": {"email": "jenny.rosen@example.com"}})
+
+    def post() -> requests.Response:  # no Content-Type: the body alone says it is JSON
+        return requests.post(f"{API}/v1/products", data=body, auth=(KEY, ""))
+
+    with StandIn() as standin, use_cassette(path, "once", upstream=standin.url, filters=filters):
+        recorded = post()
+    assert "Content-Type" not in recorded.request.headers
+    assert json.loads(_recorded_body(path) or "") == {
+        "amount": 100, "metadata": {"email": "FILTERED"}}
+    with sockets_blocked(), use_cassette(path, filters=filters):
+        replayed = post()
+    assert (replayed.status_code, replayed.json()) == (recorded.status_code, recorded.json())
+
+
+def test_a_body_in_no_stripe_encoding_is_stored_unchanged_and_replays(tmp_path: Path) -> None:
+    path = tmp_path / "raw.yaml"
+    filters = Filters.build(params=["metadata[email]"])
+    body = "[odd]=1&name=Mug"  # not Stripe's form encoding: nothing to filter, nothing to mangle
+
+    def post() -> requests.Response:
+        return requests.post(f"{API}/v1/products", data=body, auth=(KEY, ""),
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    with StandIn() as standin, use_cassette(path, "once", upstream=standin.url, filters=filters):
+        recorded = post()
+    assert _recorded_body(path) == body
+    with sockets_blocked(), use_cassette(path, filters=filters):
+        replayed = post()
+    assert (replayed.status_code, replayed.json()) == (recorded.status_code, recorded.json())

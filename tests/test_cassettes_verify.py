@@ -69,3 +69,14 @@ def test_answers_about_the_key_are_skipped_not_compared(tmp_path: Path) -> None:
     report = verify(path)
     assert report.exchanges == []
     assert report.skipped == ["#0 GET /v1/products: HTTP 401 (keys are not recorded)"]
+
+
+def test_every_stripe_host_is_replayed_not_only_api_and_files(tmp_path: Path) -> None:
+    path = tmp_path / "upload.yaml"
+    path.write_text(yamlio.dumps([yamlio.Interaction(
+        method, uri, {}, None, 200, "OK", {}, json.dumps({"object": "list", "data": []}))
+        for method, uri in (("GET", "https://upload.stripe.com/v1/products"),
+                            ("GET", "https://example.com/v1/products"))], {}))
+    report = verify(path)
+    assert [e.request for e in report.exchanges] == ["GET /v1/products"]
+    assert report.skipped == ["#1 GET /v1/products: not a Stripe host"]

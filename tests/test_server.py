@@ -357,3 +357,16 @@ def test_a_bad_api_version_is_a_one_line_error():
     assert process.returncode == 2
     assert err == ("stripe-fixtures serve: --api-version 'yesterday' is not an API version "
                    "(e.g. 2023-08-16 or 2026-10-28.endive)\n")
+
+
+def test_internal_errors_taken_by_another_thread_first_are_not_an_error() -> None:
+    class TakenMeanwhile(list):  # another handler thread pops the last entry first
+        def pop(self, index: int = -1) -> str:
+            super().pop(index)
+            return super().pop(index)
+
+    logged: list[str] = []
+    owner = StripeServer(error_log=logged.append)
+    owner.fake.internal_errors = TakenMeanwhile(["GET /v1/a\nboom"])
+    owner._report_internal_errors()  # before the fix: IndexError in the handler thread
+    assert logged == [] and owner.fake.internal_errors == []

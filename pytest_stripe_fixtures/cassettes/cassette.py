@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from ..fake.engine import LIVE_PREFIXES
+from ..fake.http import Headers
 from . import matching, scrub, upstream, yamlio
 from .errors import CassetteNotFound, LiveKeyRefused, UnmatchedRequest
 from .yamlio import Interaction
-
-LIVE_PREFIXES = ("sk_live_", "rk_live_")
 
 
 class RecordMode(str, Enum):  # noqa: UP042 - str() must stay the plain value
@@ -56,38 +56,16 @@ class Reply:
     body: str
 
 
-class Headers(dict):  # type: ignore[type-arg]
-    """Case-insensitive response headers (the SDK reads both ``Request-Id`` and
-    ``request-id``)."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        super().__init__(pairs)
-        self._lower = {k.lower(): v for k, v in pairs}
-
-    def __getitem__(self, key: str) -> str:
-        return self._lower[key.lower()]
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self._lower.get(key.lower(), default)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._lower
-
-
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def live_key_prefix(headers: Mapping[str, Any]) -> str | None:
+def live_key_prefix(headers: Headers) -> str | None:
     """``sk_live_``/``rk_live_`` when the request's Authorization carries a live key."""
-    value = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
+    value = headers.get("Authorization")
     if not value:
         return None
-    scheme, _, credential = str(value).strip().partition(" ")
+    scheme, _, credential = value.strip().partition(" ")
     key = credential.strip() if credential else scheme
     if scheme.lower() == "basic":
         try:
@@ -118,7 +96,6 @@ class Cassette:
         self.played: list[int] = []
         self._lock = threading.Lock()
         self._cursor: dict[matching.Key, int] = {}
-        self._sdk_replies: dict[int, tuple[str, int, Headers]] = {}
         self.existed = self.path.exists() and self.mode is not RecordMode.REWRITE
         if self.existed:
             self.document = yamlio.load(self.path)
@@ -140,8 +117,7 @@ class Cassette:
         entries: list[tuple[str, str, dict[str, Any]]] = []
         for position, interaction in enumerate(self.interactions):
             key, params = self._key(interaction.method, interaction.uri,
-                                    interaction.request_body,
-                                    interaction.header("Content-Type") or "")
+                                    interaction.request_body)
             index.setdefault(key, []).append(position)
             entries.append((key[0], key[1], params))
         self.document.indexes[self.filters] = (index, entries)
@@ -158,48 +134,41 @@ class Cassette:
         return self.mode is not RecordMode.NONE and not (
             self.mode is RecordMode.ONCE and self.existed)
 
-    def _key(self, method: str, uri: str, body: str | bytes | None,
-             content_type: str) -> tuple[matching.Key, dict[str, Any]]:
+    def _key(self, method: str, uri: str,
+             body: str | None) -> tuple[matching.Key, dict[str, Any]]:
         """Keyed as stored: secrets redacted, the user's filtered params ``FILTERED``."""
-        if isinstance(body, bytes):
-            body = body.decode("utf-8", "replace")
         return matching.request_key(method, scrub.redact(uri), scrub.redact(body) if body else body,
-                                    content_type, self.filters)
+                                    self.filters)
 
     # --- answering ------------------------------------------------------------------
 
-    def respond(self, method: str, url: str, headers: Mapping[str, Any],
+    def respond(self, method: str, url: str, headers: Mapping[str, Any] | None,
                 body: str | bytes | None) -> Reply:
         """The recorded reply, or a fresh recording, or :class:`UnmatchedRequest`."""
-        found = self._replay(method, url, headers, body)
-        if isinstance(found, int):
+        text = _body_text(body)
+        found = self._replay(method, url, text)
+        if found is not None:
             item = self.interactions[found]
             return Reply(item.status, item.reason,
                          [(k, v) for k, vs in item.response_headers.items() for v in vs],
                          item.response_body)
         return self._record(method, url, headers, body)
 
-    def respond_sdk(self, method: str, url: str, headers: Mapping[str, Any],
+    def respond_sdk(self, method: str, url: str, headers: Mapping[str, Any] | None,
                     body: str | bytes | None) -> tuple[str, int, Headers]:
-        """``respond`` in the stripe SDK's HTTP-client shape ``(body, status, headers)``;
-        replayed answers are built once per interaction."""
-        found = self._replay(method, url, headers, body)
-        if isinstance(found, int):
-            reply = self._sdk_replies.get(found)
-            if reply is None:
-                item = self.interactions[found]
-                reply = self._sdk_replies[found] = (item.response_body, item.status, Headers(
-                    [(k, v) for k, vs in item.response_headers.items() for v in vs]))
-            return reply
+        """``respond`` in the stripe SDK's HTTP-client shape ``(body, status, headers)``."""
+        text = _body_text(body)
+        found = self._replay(method, url, text)
+        if found is not None:
+            item = self.interactions[found]
+            return item.response_body, item.status, Headers(
+                [(k, v) for k, vs in item.response_headers.items() for v in vs])
         fresh = self._record(method, url, headers, body)
         return fresh.body, fresh.status, Headers(fresh.headers)
 
-    def _replay(self, method: str, url: str, headers: Mapping[str, Any],
-                body: str | bytes | None) -> int | None:
+    def _replay(self, method: str, url: str, body: str | None) -> int | None:
         """The position of the recording to replay; None to record; raises when neither."""
-        content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"),
-                            "")
-        key, params = self._key(method, url, body, content_type)
+        key, params = self._key(method, url, body)
         if self.replays:
             with self._lock:
                 positions = self._index.get(key)
@@ -216,35 +185,36 @@ class Cassette:
             raise miss
         return None
 
-    def _record(self, method: str, url: str, headers: Mapping[str, Any],
+    def _record(self, method: str, url: str, headers: Mapping[str, Any] | None,
                 body: str | bytes | None) -> Reply:
-        prefix = live_key_prefix(headers)
+        plain = Headers({k: _text(v) for k, v in (headers or {}).items()})
+        prefix = live_key_prefix(plain)
         if prefix is not None:
             raise LiveKeyRefused(prefix)
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        plain = {k: _text(v) for k, v in headers.items()}
-        agent = next((v for k, v in plain.items() if k.lower() == "user-agent"), None)
+        agent = plain.get("User-Agent")
         if agent:
             self.user_agents.add(agent)
+        data = body.encode("utf-8") if isinstance(body, str) else body
         raw = upstream.send(method.upper(), upstream.target(url, self.upstream), plain, data)
         text = raw.body.decode("utf-8", errors="replace")
-        interaction = self._scrubbed(method.upper(), url, plain, data, raw, text)
+        interaction = self._scrubbed(method.upper(), url, plain, _body_text(body), raw, text)
         with self._lock:
             self.recorded.append(interaction)
         reply_headers = [(k, v) for k, v in raw.headers if k.lower() not in (
             "content-length", "content-encoding", "transfer-encoding", "connection")]
         return Reply(raw.status, raw.reason, reply_headers, text)
 
-    def _scrubbed(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
+    def _scrubbed(self, method: str, url: str, headers: Headers, body: str | None,
                   raw: upstream.Raw, text: str) -> Interaction:
         parts = urlsplit(url)
-        query, request_body = parts.query, body.decode("utf-8", "replace") if body else None
+        query, request_body = parts.query, body or None
         if self.filters.params:
-            content_type = headers.get("Content-Type") or headers.get("content-type") or ""
             if query:
-                query = _refilter(query, None, self.filters)
-            if request_body and "json" not in content_type:
-                request_body = _refilter("", request_body, self.filters)
+                query = _refilter(query, self.filters)
+            if request_body:
+                parsed = matching.json_body(request_body)
+                request_body = _refilter(request_body, self.filters) if parsed is None \
+                    else json.dumps(scrub.filter_params(parsed, self.filters))
         uri = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
         response_body = _pretty(text)
         response_body = scrub.filter_json_body(response_body, self.filters)
@@ -299,12 +269,10 @@ class Cassette:
         def merge(current: list[Interaction] | None) -> list[Interaction]:
             base = current or []
             if mode is RecordMode.ALL:
-                replaced = {matching.request_key(i.method, i.uri, i.request_body,
-                                                 i.header("Content-Type") or "", filters)[0]
+                replaced = {matching.request_key(i.method, i.uri, i.request_body, filters)[0]
                             for i in recorded}
                 base = [i for i in base if matching.request_key(
-                    i.method, i.uri, i.request_body, i.header("Content-Type") or "",
-                    filters)[0] not in replaced]
+                    i.method, i.uri, i.request_body, filters)[0] not in replaced]
             return base + recorded
 
         agents = set(self.user_agents) | set(self.document.metadata.get("user_agents") or ())
@@ -350,8 +318,18 @@ def _pretty(text: str) -> str:
         return text
 
 
-def _refilter(query: str, body: str | None, filters: scrub.Filters) -> str:
+def _refilter(text: str, filters: scrub.Filters) -> str:
+    """A form-encoded query or body with the user's filtered params ``FILTERED``; unchanged
+    when it is not Stripe's form encoding (re-encoding it would mangle it)."""
     from ..fake import formcodec
 
-    params = matching.decode_params(query, body)
+    params = matching.decode_form(text)
+    if params is None:
+        return text
     return urlencode(formcodec.encode(scrub.filter_params(params, filters)), safe="[]")
+
+
+def _body_text(body: str | bytes | None) -> str | None:
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return body

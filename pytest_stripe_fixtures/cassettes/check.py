@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ..transports.sdk import is_stripe_url
 from .scrub import SECRET_HEADERS, SECRET_RE
-
-STRIPE_HOSTS = ("api.stripe.com", "files.stripe.com")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,8 +92,7 @@ def _check_schema(item: Any, where: str, result: FileResult) -> None:
     from ..conformance import problems
     from ..fake import versions
 
-    parts = urlsplit(item.uri)
-    if parts.hostname not in STRIPE_HOSTS:
+    if not is_stripe_url(item.uri):
         result.notes.append(f"{where}: not a Stripe host, not checked")
         return
     version = item.response_header("Stripe-Version") or item.header("Stripe-Version")
@@ -104,7 +100,7 @@ def _check_schema(item: Any, where: str, result: FileResult) -> None:
         result.notes.append(f"{where}: no schemas for Stripe-Version {version!r} "
                             f"(have {', '.join(versions.SUPPORTED)}), not checked")
         return
-    endpoint = endpoint_for(version, item.method, unquote(parts.path))
+    endpoint = endpoint_for(item.method, unquote(urlsplit(item.uri).path))
     if endpoint is None and item.status < 400:
         result.notes.append(f"{where}: endpoint not in schemas/, not checked")
         return
@@ -118,26 +114,15 @@ def _check_schema(item: Any, where: str, result: FileResult) -> None:
         result.problems.append(f"{where} ({version}): {problem}")
 
 
-@cache
-def _templates(version: str) -> list[tuple[str, re.Pattern[str], str]]:
-    from ..fake import schemas
+def endpoint_for(method: str, path: str) -> str | None:
+    """``"DELETE /v1/customers/{customer}/sources/{id}"`` for a concrete request (the fake's
+    routes are exactly the endpoints in ``schemas/``)."""
+    from ..fake import resources
+    from ..fake.routing import ROUTER
 
-    out = []
-    for endpoint in schemas.endpoints(version):
-        method, template = endpoint.split(" ", 1)
-        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template))
-        out.append((method, re.compile(pattern + r"\Z"), endpoint))
-    # literal paths first: /v1/customers/search before /v1/customers/{customer}
-    out.sort(key=lambda t: "[^/]+" in t[1].pattern)
-    return out
-
-
-def endpoint_for(version: str, method: str, path: str) -> str | None:
-    """``"DELETE /v1/customers/{customer}/sources/{id}"`` for a concrete request."""
-    for want, pattern, endpoint in _templates(version):
-        if want == method and pattern.match(path):
-            return endpoint
-    return None
+    resources.load_all()
+    found = ROUTER.match(method, path)
+    return found[0].endpoint if found else None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -54,6 +54,3 @@ class UnmatchedRequest(CassetteError):
     """No recorded response for this request and the record mode forbids recording it.
 
     Not a ``ConnectionError`` on purpose: HTTP libraries pass it through unchanged."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)

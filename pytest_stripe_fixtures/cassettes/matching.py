@@ -11,36 +11,52 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from ..fake import formcodec
+from ..transports.sdk import split_url
 from .scrub import Filters, filter_params
 
 Key = tuple[str, str, Any]
 
 
-def decode_params(query: str, body: str | bytes | None, content_type: str = "") -> dict[str, Any]:
+def json_body(body: str | None) -> dict[str, Any] | None:
+    """The object a JSON request body holds; None for any other body.  Decided by the body
+    alone (a client may send JSON with any ``Content-Type``, or none)."""
+    if not body or body.lstrip()[:1] != "{":
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def decode_form(text: str) -> dict[str, Any] | None:
+    """A form-encoded string decoded and normalized; None when it is not Stripe's encoding."""
+    try:
+        return _normalize(formcodec.decode(text))  # type: ignore[no-any-return]
+    except formcodec.FormError:
+        return None
+
+
+def decode_params(query: str, body: str | None) -> dict[str, Any]:
     """Query and body decoded into one normalized nested structure (values stay strings)."""
-    if isinstance(body, bytes):
-        try:
-            body = body.decode("utf-8")
-        except UnicodeDecodeError:
-            body = body.decode("latin-1")
-    if body and ("json" in content_type or body.lstrip()[:1] in ("{", "[")):
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
-            out = _normalize(formcodec.decode(query)) if query else {}
+    parsed = json_body(body)
+    if parsed is not None:
+        out = decode_form(query) if query else {}
+        if out is not None:
             out.update(parsed)
             return out
-    try:
-        return _normalize(formcodec.decode(query, body))
-    except formcodec.FormError:  # not Stripe's encoding: fall back to sorted raw pairs
-        pairs = parse_qsl(query, keep_blank_values=True)
-        pairs += parse_qsl(body or "", keep_blank_values=True)
-        return {"(raw)": sorted(pairs)}
+    else:
+        try:
+            return _normalize(formcodec.decode(query, body))  # type: ignore[no-any-return]
+        except formcodec.FormError:
+            pass
+    # not Stripe's encoding: sorted raw pairs
+    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs += parse_qsl(body or "", keep_blank_values=True)
+    return {"(raw)": sorted(pairs)}
 
 
 def _normalize(node: Any) -> Any:
@@ -64,14 +80,15 @@ def freeze(node: Any) -> Any:
     return node
 
 
-def request_key(method: str, uri: str, body: str | bytes | None, content_type: str = "",
+def request_key(method: str, uri: str, body: str | None,
                 filters: Filters | None = None) -> tuple[Key, dict[str, Any]]:
     """The lookup key of a request and its decoded params."""
-    parts = urlsplit(uri)
-    params = decode_params(parts.query, body if method.upper() != "GET" else None, content_type)
+    path, query = split_url(uri)
+    method = method.upper()
+    params = decode_params(query, body if method != "GET" else None)
     if filters is not None and filters.params:
         params = filter_params(params, filters)
-    return (method.upper(), unquote(parts.path), freeze(params)), params
+    return (method, unquote(path), freeze(params)), params
 
 
 def flatten(params: Any, prefix: str = "") -> dict[str, Any]:

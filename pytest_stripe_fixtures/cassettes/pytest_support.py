@@ -134,20 +134,23 @@ def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
     name, options = _marker(request)
     path = cassette_path(request, name)
     # the marker's mode wins (a hand-built cassette says record_mode="none"), then the option
-    mode = options.get("record_mode") or config.getoption("stripe_record_mode") \
-        or config.getini("stripe_record_mode") or "none"
-    if mode not in MODES:
-        raise pytest.UsageError(f"{request.node.nodeid}: unknown stripe record mode {mode!r} "
-                                f"(one of {', '.join(MODES)})")
+    from .cassette import RecordMode
+
+    try:
+        mode = RecordMode.parse(options.get("record_mode") or config.getoption(
+            "stripe_record_mode") or config.getini("stripe_record_mode") or "none")
+    except ValueError as exc:
+        raise pytest.UsageError(f"{request.node.nodeid}: stripe {exc}") from None
     upstream = _option(config, "stripe_upstream")
     if not str(upstream).startswith(("http://", "https://")):
         raise pytest.UsageError(f"--stripe-upstream must be an http(s) URL, not {upstream!r}")
-    if mode == "none" and not path.exists() and _flag(config, "stripe_fallback_to_fake"):
+    if mode is RecordMode.NONE and not path.exists() and _flag(config, "stripe_fallback_to_fake"):
         yield request.getfixturevalue("stripe_fake")
         return
 
     import stripe
 
+    from ..fake.engine import LIVE_PREFIXES
     from ..transports.vcr import CassetteInterceptor
     from .cassette import Cassette
     from .errors import CassetteError
@@ -165,7 +168,7 @@ def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
     had_key = stripe.api_key
     if had_key is None:
         stripe.api_key = os.environ.get("STRIPE_API_KEY") if cassette.records else REPLAY_KEY
-    if cassette.records and str(stripe.api_key or "").startswith(("sk_live_", "rk_live_")):
+    if cassette.records and str(stripe.api_key or "").startswith(LIVE_PREFIXES):
         stripe.api_key = had_key
         pytest.fail(f"{request.node.nodeid}: refusing to record {label} with a live-mode key; "
                     "cassettes are recorded against Stripe test mode (sk_test_/rk_test_)",

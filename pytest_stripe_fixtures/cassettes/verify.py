@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..transports.sdk import is_stripe_url
 from . import yamlio
 
 VALUE_KEYS = frozenset({"object", "status", "type", "deleted"})
@@ -31,7 +32,6 @@ ERROR_KEYS = ("type", "code", "param", "message")
 KEY = "sk_test_verify_fake"
 _ID_RE = re.compile(r"[a-z]{2,10}_[0-9A-Za-z]{8,}\Z")
 _WORD_RE = re.compile(r"[0-9A-Za-z_]+")
-_STRIPE_HOSTS = ("api.stripe.com", "files.stripe.com")
 
 
 @dataclass
@@ -78,7 +78,7 @@ def verify(path: Path | str, label: str | None = None) -> CassetteReport:
     ids: dict[str, str] = {}
     for index, item in enumerate(document.interactions):
         parts = urlsplit(item.uri)
-        if parts.hostname not in _STRIPE_HOSTS or item.status == 401:
+        if not is_stripe_url(item.uri) or item.status == 401:
             why = "not a Stripe host" if item.status != 401 else "HTTP 401 (keys are not recorded)"
             report.skipped.append(f"#{index} {item.method} {parts.path}: {why}")
             continue

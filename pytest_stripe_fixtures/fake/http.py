@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,29 +50,25 @@ class Response:
         return self.text.encode()
 
 
-class Headers(MutableMapping[str, str]):
-    """Case-insensitive headers, as HTTP libraries hand them to the SDK."""
+class Headers(dict):  # type: ignore[type-arg]
+    """Case-insensitive headers, as HTTP libraries hand them to the SDK (which reads
+    ``request-id`` and ``idempotency-key`` in lower case).  A plain dict, so building one is a
+    copy; a lookup in another case falls back to a scan."""
 
-    def __init__(self, data: Mapping[str, str] | None = None) -> None:
-        self._store: dict[str, tuple[str, str]] = {}
-        if data:
-            for key, value in data.items():
-                self[key] = value
+    def __missing__(self, key: str) -> Any:
+        lowered = key.lower()
+        for name, value in self.items():
+            if name.lower() == lowered:
+                return value
+        raise KeyError(key)
 
-    def __setitem__(self, key: str, value: str) -> None:
-        self._store[key.lower()] = (key, value)
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
-    def __getitem__(self, key: str) -> str:
-        return self._store[key.lower()][1]
-
-    def __delitem__(self, key: str) -> None:
-        del self._store[key.lower()]
-
-    def __iter__(self) -> Iterator[str]:
-        return (key for key, _ in self._store.values())
-
-    def __len__(self) -> int:
-        return len(self._store)
-
-    def __repr__(self) -> str:
-        return f"Headers({dict(self.items())!r})"
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        return isinstance(key, str) and any(name.lower() == key.lower() for name in self)

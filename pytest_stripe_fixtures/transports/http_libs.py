@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..fake.http import Request, Response
-from .sdk import STRIPE_HOSTS
+from .sdk import STRIPE_HOSTS, is_stripe_url, split_url
 
 Handler = Callable[[Request], Response]
 Report = Callable[[str], None]
@@ -47,15 +47,11 @@ class UninterceptedStripeCall(ConnectionRefusedError):
 
 
 def _answer(handler: Handler, method: str, url: str, headers: Any, body: Any) -> Response:
-    parts = urlsplit(url)
+    path, query = split_url(url)
     if body is not None and not isinstance(body, (str, bytes)):
         body = body.read() if hasattr(body, "read") else b"".join(body)  # file or iterable
-    return handler(Request(method=method.upper(), path=parts.path, query=parts.query, body=body,
+    return handler(Request(method=method.upper(), path=path, query=query, body=body,
                            headers=dict(headers or {})))
-
-
-def _is_stripe(url: str) -> bool:
-    return urlsplit(url).hostname in STRIPE_HOSTS
 
 
 class _Patches:
@@ -123,7 +119,7 @@ def _patch_requests(patches: _Patches, handler: Handler) -> None:
     original = requests.Session.get_adapter
 
     def get_adapter(session: Any, url: str) -> Any:
-        if _is_stripe(url):
+        if is_stripe_url(url):
             return adapter
         return original(session, url)
 
@@ -200,7 +196,7 @@ def _patch_urllib(patches: _Patches, handler: Handler) -> None:
         original = getattr(cls, name)
 
         def open_(self: Any, req: urllib.request.Request, *, _original: Any = original) -> Any:
-            if urlsplit(req.full_url).hostname in STRIPE_HOSTS:
+            if is_stripe_url(req.full_url):
                 return respond(req)
             return _original(self, req)
 
@@ -336,9 +332,8 @@ def _guard_pycurl(patches: _Patches, pycurl: Any, guard: NetworkGuard) -> None:
     def check(option: int, value: Any) -> None:
         if option == pycurl.URL:
             url = value.decode() if isinstance(value, bytes) else str(value)
-            host = urlsplit(url).hostname or ""
-            if host in STRIPE_HOSTS:
-                raise guard.refuse(host, "pycurl")
+            if is_stripe_url(url):
+                raise guard.refuse(urlsplit(url).hostname or "", "pycurl")
 
     original_setopt = curl.setopt
 

@@ -17,12 +17,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..fake.http import Request, Response
+from ..fake.http import Headers, Request, Response
 
 STRIPE_HOSTS = frozenset({"api.stripe.com", "files.stripe.com", "connect.stripe.com",
                           "meter-events.stripe.com", "upload.stripe.com"})
 
 Handler = Callable[[Request], Response]
+# (method, url, headers, post_data) -> the SDK HTTP client's (body, status, headers)
+Answer = Callable[[str, str, Any, Any], tuple[str, int, Headers]]
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
@@ -39,50 +41,40 @@ def is_stripe_url(url: str) -> bool:
     return host in STRIPE_HOSTS
 
 
-class SDKHeaders(dict):  # type: ignore[type-arg]
-    """Response headers for the SDK: a plain dict (cheap), with the case-insensitive lookups
-    HTTP libraries give (the SDK reads ``request-id`` and ``idempotency-key`` in lower case)."""
+def split_url(url: str) -> tuple[str, str]:
+    """``(path, query)`` of a URL; Stripe's API host without parsing the URL."""
+    if url.startswith(_API):
+        path, _, query = url[len(_API) - 1:].partition("?")
+        return path, query
+    parts = urlsplit(url)
+    return parts.path, parts.query
 
-    def __missing__(self, key: str) -> str:
-        lowered = key.lower()
-        for name, value in self.items():
-            if name.lower() == lowered:
-                return value
-        raise KeyError(key)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        lowered = key.lower()
-        for name, value in self.items():
-            if name.lower() == lowered:
-                return value
-        return default
+def _answer_with(handler: Handler) -> Answer:
+    """An :data:`Answer` asking the engine's ``handler``."""
 
-    def __contains__(self, key: object) -> bool:
-        if dict.__contains__(self, key):
-            return True
-        return isinstance(key, str) and any(name.lower() == key.lower() for name in self)
+    def answer(method: str, url: str, headers: Any, post_data: Any) -> tuple[str, int, Headers]:
+        path, query = split_url(url)
+        response = handler(Request(method.upper(), path, query, post_data, headers or {}))
+        return response.text, response.status, Headers(response.headers)
+
+    return answer
 
 
 class SDKInterceptor:
-    """Installs itself on ``stripe._http_client.HTTPClient``; nests (last installed wins)."""
+    """Installs itself on ``stripe._http_client.HTTPClient``; nests (last installed wins).
+
+    Requests for Stripe's hosts go to ``handler`` (the engine's :class:`Request` in, its
+    :class:`Response` out) or, given instead, to ``answer`` called with the SDK's own
+    arguments and returning its ``(body, status, headers)``."""
 
     _lock = threading.Lock()
 
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
+    def __init__(self, handler: Handler | None = None, *, answer: Answer | None = None) -> None:
+        if (handler is None) == (answer is None):
+            raise TypeError("SDKInterceptor takes either a handler or an answer")
+        self.answer: Answer = answer or _answer_with(handler)  # type: ignore[arg-type]
         self._saved: tuple[Any, Any] | None = None
-
-    def _answer(self, method: str, url: str, headers: Any, post_data: Any) -> tuple[str, int,
-                                                                                   dict[str, str]]:
-        if url.startswith(_API):
-            path, _, query = url[len(_API) - 1:].partition("?")
-        else:
-            parts = urlsplit(url)
-            path, query = parts.path, parts.query
-        response = self.handler(Request(method.upper(), path, query, post_data, headers or {}))
-        return response.text, response.status, SDKHeaders(response.headers)
 
     def start(self) -> SDKInterceptor:
         from stripe import _http_client
@@ -91,7 +83,7 @@ class SDKInterceptor:
         with self._lock:
             original_sync = base._request_with_retries_internal
             original_async = base._request_with_retries_internal_async
-            answer = self._answer
+            answer = self.answer
 
             def sync(client: Any, method: str, url: str, headers: Any, post_data: Any,
                      is_streaming: bool, max_network_retries: int | None, *,

@@ -141,8 +141,12 @@ class StripeServer:
 
     def _report_internal_errors(self) -> None:
         pending = self.fake.internal_errors
-        while pending:
-            self.error_log("stripe-fixtures: internal error in the fake:\n" + pending.pop(0))
+        while True:
+            try:  # another handler thread may take the last one first
+                message = pending.pop(0)
+            except IndexError:
+                return
+            self.error_log("stripe-fixtures: internal error in the fake:\n" + message)
 
     def _control(self, request: Request) -> Response:
         path, _, query = request.path.partition("?")

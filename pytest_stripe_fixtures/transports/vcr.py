@@ -21,15 +21,6 @@ from ..cassettes.cassette import Cassette
 from .sdk import SDKInterceptor, is_stripe_url
 
 
-class _SDKLayer(SDKInterceptor):
-    def __init__(self, cassette: Cassette) -> None:
-        super().__init__(lambda request: None)  # type: ignore[arg-type, return-value]
-        self.cassette = cassette
-
-    def _answer(self, method: str, url: str, headers: Any, post_data: Any) -> Any:
-        return self.cassette.respond_sdk(method, url, dict(headers or {}), post_data)
-
-
 class _VcrAdapter:
     """The part of vcrpy's ``Cassette`` interface that its patched clients call."""
 
@@ -54,9 +45,7 @@ class _VcrAdapter:
         body = getattr(request, "body_bytes", None)
         if body is None:
             body = request.body
-        headers = {k: v.decode("latin-1") if isinstance(v, bytes) else str(v)
-                   for k, v in request.headers.items()}
-        reply = self.cassette.respond(request.method, request.uri, headers, body)
+        reply = self.cassette.respond(request.method, request.uri, request.headers, body)
         out: dict[str, list[str]] = {}
         for name, value in reply.headers:
             out.setdefault(name, []).append(value)
@@ -70,22 +59,20 @@ class CassetteInterceptor:
     ``sdk=False`` leaves the SDK to its HTTP library (so vcrpy's patches see it too): only
     useful to measure or debug that path."""
 
-    def __init__(self, cassette: Cassette, *, sdk: bool = True, http: bool = True) -> None:
+    def __init__(self, cassette: Cassette, *, sdk: bool = True) -> None:
         self.cassette = cassette
         self.sdk = sdk
-        self.http = http
         self._stack: contextlib.ExitStack | None = None
 
     def __enter__(self) -> Cassette:
         stack = contextlib.ExitStack()
         try:
-            if self.http:
-                from vcr.patch import CassettePatcherBuilder
+            from vcr.patch import CassettePatcherBuilder
 
-                for patcher in CassettePatcherBuilder(_VcrAdapter(self.cassette)).build():
-                    stack.enter_context(patcher)
+            for patcher in CassettePatcherBuilder(_VcrAdapter(self.cassette)).build():
+                stack.enter_context(patcher)
             if self.sdk:
-                stack.enter_context(_SDKLayer(self.cassette))
+                stack.enter_context(SDKInterceptor(answer=self.cassette.respond_sdk))
         except BaseException:
             stack.close()
             raise
