@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
+from pytest_stripe_fixtures.fake import errors
 from pytest_stripe_fixtures.fake.resources import cards
 
 
@@ -76,6 +77,33 @@ def test_a_customer_created_with_a_token_has_it_as_default_card(stripe_client):
     expanded = stripe_client.v1.customers.retrieve(customer.id,
                                                    params={"expand": ["default_source"]})
     assert expanded.default_source.object == "card"
+
+
+def test_default_card_picks_one_of_the_customers_cards(stripe_client):
+    customer = stripe_client.v1.customers.create(params={"source": "tok_visa"})
+    second = stripe_client.v1.customers.payment_sources.create(customer.id,
+                                                               params={"source": "tok_amex"})
+    assert stripe_client.v1.customers.retrieve(customer.id).default_source != second.id
+    updated = stripe_client.v1.customers.update(customer.id, params={"default_card": second.id})
+    assert updated.default_source == second.id
+    assert _charge(stripe_client, customer=customer.id).payment_method == second.id
+    other = stripe_client.v1.customers.create(params={"source": "tok_visa"})
+    source = stripe_client.v1.sources.create(params={"type": "card", "token": "tok_visa"})
+    stripe_client.v1.customers.payment_sources.create(customer.id, params={"source": source.id})
+    for not_a_card_of_hers in (other.default_source, "card_nope", source.id):
+        with pytest.raises(stripe.InvalidRequestError) as info:
+            stripe_client.v1.customers.update(customer.id,
+                                              params={"default_card": not_a_card_of_hers})
+        err = info.value
+        assert (err.http_status, err.code, err.param, err.user_message) == (
+            400, "resource_missing", "default_card",
+            errors.NO_SUCH.format(object="card", id=not_a_card_of_hers))  # [R] object name
+    for param, kind in (("default_bank_account", "bank_account"),
+                        ("default_alipay_account", "alipay_account")):
+        with pytest.raises(stripe.InvalidRequestError) as info:
+            stripe_client.v1.customers.update(customer.id, params={param: "ba_nope"})
+        assert (info.value.param, info.value.user_message) == (
+            param, errors.NO_SUCH.format(object=kind, id="ba_nope"))  # not faked
 
 
 def test_2023_cards_lack_the_newer_fields(stripe_client_2023):

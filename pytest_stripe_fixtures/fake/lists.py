@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import errors
@@ -13,6 +13,7 @@ from .search import SearchQueryError, compile_query
 from .store import Obj, Table, Where
 
 Predicate = Callable[[Obj], bool]
+View = Callable[[Obj], Mapping[str, Any]]  # what a search query sees of a stored object
 
 DEFAULT_LIMIT = 10
 MIN_LIMIT, MAX_LIMIT = 1, 100  # out-of-range limit is a 400 ([R]: unverified, see errors.py)
@@ -108,13 +109,25 @@ def page_of(objects: Iterable[Obj], params: dict[str, Any], url: str) -> Obj:
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
 
-def search(table: Table, params: dict[str, Any], url: str, fields: dict[str, str]) -> Obj:
-    """A search endpoint: compile ``query`` against the resource's field table, then page."""
+def newest_of(table: Table, objects: Iterable[Obj | None]) -> list[Obj]:
+    """Objects fetched by id or key (None for a miss), newest first by table position: a
+    list narrowed to a few ids costs what the ids cost, not what the table holds."""
+    found = [obj for obj in objects if obj is not None]
+    found.sort(key=lambda obj: table.position[obj["id"]], reverse=True)
+    return found
+
+
+def search(table: Table, params: dict[str, Any], url: str, fields: dict[str, str],
+           view: View | None = None) -> Obj:
+    """A search endpoint: compile ``query`` against the resource's field table, then page.
+
+    ``view`` (a module-level function, so that it is the same on every request) shows the
+    query a derived form of each object, e.g. a charge's search-only ``refunded`` state."""
     try:
         predicate = compile_query(params["query"], fields)
     except SearchQueryError as exc:
         raise errors.invalid(exc.message, "query") from exc
-    return search_page(table, params, url, predicate)
+    return search_page(table, params, url, predicate, view)
 
 
 class _Matches:
@@ -122,18 +135,18 @@ class _Matches:
     needs) and kept while the table is unchanged, so paging through search results costs what
     the pages cost."""
 
-    __slots__ = ("generation", "positions", "cursor")
+    __slots__ = ("generation", "positions", "cursor", "test")
 
-    def __init__(self, generation: int, end: int) -> None:
+    def __init__(self, generation: int, end: int, test: Predicate) -> None:
         self.generation = generation
         self.positions: list[int] = []
         self.cursor = end  # positions below it are not examined yet
+        self.test = test
 
-    def grow(self, table: Table, predicate: Predicate, *, count: int | None = None,
-             below: int | None = None) -> None:
+    def grow(self, table: Table, *, count: int | None = None, below: int | None = None) -> None:
         """Examine older rows until ``count`` matches are known or every position at or above
         ``below`` is examined (both None: the whole table)."""
-        order, rows, positions = table.order, table.rows, self.positions
+        order, rows, positions, test = table.order, table.rows, self.positions, self.test
         while self.cursor > 0:
             if count is not None and len(positions) >= count:
                 break
@@ -141,30 +154,34 @@ class _Matches:
                 break
             self.cursor -= 1
             oid = order[self.cursor]
-            if oid is not None and predicate(rows[oid]):
+            if oid is not None and test(rows[oid]):
                 positions.append(self.cursor)
 
 
-def _matches(table: Table, predicate: Predicate) -> _Matches:
-    found = table.search_cache.get(predicate)
+def _matches(table: Table, predicate: Predicate, view: View | None) -> _Matches:
+    """The cached matches of ``predicate`` (seeing ``view(obj)`` when given) on ``table``."""
+    key = (predicate, view)
+    found = table.search_cache.get(key)
     if found is None or found.generation != table.generation:
         if len(table.search_cache) > 64:
             table.search_cache.clear()
-        found = table.search_cache[predicate] = _Matches(table.generation, len(table.order))
+        test = predicate if view is None else (lambda obj: predicate(view(obj)))
+        found = table.search_cache[key] = _Matches(table.generation, len(table.order), test)
     return found
 
 
-def search_page(table: Table, params: dict[str, Any], url: str, predicate: Predicate) -> Obj:
+def search_page(table: Table, params: dict[str, Any], url: str, predicate: Predicate,
+                view: View | None = None) -> Obj:
     """A ``search_result``: ``next_page`` is an opaque cursor, ``total_count`` when expanded."""
     limit = check_limit(params)
     token = params.get("page")
     start = _decode_page(token) if token else None
-    matches = _matches(table, predicate)
+    matches = _matches(table, predicate, view)
     first = 0
     if start is not None:  # the page begins with the first match older than ``start``
-        matches.grow(table, predicate, below=start)
+        matches.grow(table, below=start)
         first = bisect_right(matches.positions, -start, key=lambda position: -position)
-    matches.grow(table, predicate, count=first + limit + 1)
+    matches.grow(table, count=first + limit + 1)
     positions = matches.positions[first:first + limit]
     has_more = len(matches.positions) > first + limit
     result: Obj = {"object": "search_result",
@@ -172,7 +189,7 @@ def search_page(table: Table, params: dict[str, Any], url: str, predicate: Predi
                    "has_more": has_more,
                    "next_page": _encode_page(positions[-1]) if has_more else None, "url": url}
     if "total_count" in (params.get("expand") or ()):
-        matches.grow(table, predicate)
+        matches.grow(table)
         result["total_count"] = len(matches.positions)
     return result
 

@@ -19,20 +19,30 @@ Obj = dict[str, Any]
 Where = tuple[str, Any]  # (index name, value): equality on an index built by Table.index
 KeyFn = Callable[[Obj], Any]
 
+_KEYS: dict[tuple[str, str], KeyFn] = {}  # (object type, index name) -> key, see keyed_index
+
+
+def keyed_index(object_type: str, name: str, key: KeyFn) -> None:
+    """Declare (once, at import) the index ``name`` of ``object_type`` as ``key(obj)`` (e.g. a
+    promotion code's lower-cased ``code``) instead of a field, so that every use of the name,
+    ``lists.page(where=...)`` included, finds the same index."""
+    _KEYS[(object_type, name)] = key
+
 
 class Table:
     """One object type: insertion-ordered rows with positions for cursors.
 
-    ``index(name, key)`` keeps, per value of a field (or of ``key(obj)``) that never changes
-    after creation (a price's ``product``, a promotion code's lower-cased ``code``), the
-    positions holding it, so a filtered list page or a uniqueness check costs what the matches
-    cost, not what the table holds.
+    ``index(name)`` keeps, per value of a field (or of a key declared by :func:`keyed_index`)
+    that never changes after creation (a price's ``product``, a promotion code's lower-cased
+    ``code``), the positions holding it, so a filtered list page or a uniqueness check costs
+    what the matches cost, not what the table holds.
     """
 
-    __slots__ = ("rows", "order", "position", "deleted", "indexes", "unique", "generation",
-                 "search_cache")
+    __slots__ = ("object_type", "rows", "order", "position", "deleted", "indexes", "unique",
+                 "generation", "search_cache")
 
-    def __init__(self) -> None:
+    def __init__(self, object_type: str = "") -> None:
+        self.object_type = object_type
         self.rows: dict[str, Obj] = {}
         self.order: list[str | None] = []
         self.position: dict[str, int] = {}
@@ -66,12 +76,12 @@ class Table:
             index.setdefault(key(obj), []).append(position)
         return obj
 
-    def index(self, name: str, key: KeyFn | None = None) -> dict[Any, list[int]]:
-        """Value -> ascending positions, built on first use: of the field ``name``, or of
-        ``key(obj)`` when given.  Only for values fixed at creation."""
+    def index(self, name: str) -> dict[Any, list[int]]:
+        """Value -> ascending positions, built on first use: of the key declared for ``name``
+        (:func:`keyed_index`), else of the field ``name``.  Only for values fixed at creation."""
         entry = self.indexes.get(name)
         if entry is None:
-            key = key or (lambda obj: obj.get(name))
+            key = _KEYS.get((self.object_type, name)) or (lambda obj: obj.get(name))
             index: dict[Any, list[int]] = {}
             for position, oid in enumerate(self.order):
                 if oid is not None:
@@ -134,7 +144,7 @@ class Store:
     def table(self, object_type: str) -> Table:
         table = self.tables.get(object_type)
         if table is None:
-            table = self.tables[object_type] = Table()
+            table = self.tables[object_type] = Table(object_type)
         return table
 
     def add(self, obj: Obj) -> Obj:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 OLDEST = "2023-08-16"
 CURRENT = "2026-10-28.endive"
 SUPPORTED = (OLDEST, CURRENT)  # ascending; schemas/<version>/ exists for each
+CLOVER = "2025-09-30.clover"  # named by several resources' changes (coupons moved, fields added)
 
 _VERSION_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:\.([a-z]+))?\Z")
 
@@ -183,6 +184,7 @@ class FieldAdded(Change):
     schema: dict[str, Any] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # endpoint -> {name: schema}
     always: bool = True  # False: the field is present only when set
+    also: tuple[str, ...] = ()  # other schemas of the object (e.g. ``deleted_discount``)
 
     def __post_init__(self) -> None:
         self.objects = (self.object,)
@@ -194,7 +196,9 @@ class FieldAdded(Change):
 
     def upgrade_schemas(self, schemas: Schemas) -> None:
         leaf = self.path.rsplit(".", 1)[-1]
-        for parent in _schema_parents(schemas, self.object, self.path):
+        parents = [parent for name in (self.object, *self.also)
+                   for parent in _schema_parents(schemas, name, self.path)]
+        for parent in parents:
             parent.setdefault("properties", {})[leaf] = copy.deepcopy(self.schema)
             if self.always:
                 parent["required"] = sorted(set(parent.get("required", ())) | {leaf})

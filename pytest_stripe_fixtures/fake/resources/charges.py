@@ -9,10 +9,13 @@ Coupons never apply to one-off charges: ``coupon`` is not a charge param (the sc
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
+from typing import Any
+
 from .. import currencies, errors, lists, metadata, versions
 from ..engine import Context
 from ..routing import route
-from ..search import SearchQueryError, compile_query
 from ..store import Obj
 from . import cards, sources
 
@@ -207,9 +210,7 @@ def create(ctx: Context) -> Obj:
     currency = currencies.check(p["currency"])
     amount = p["amount"]
     check_amount(amount, currency)
-    if "card" in p:
-        card = p["card"] if isinstance(p["card"], str) else "card"
-        raise errors.invalid(sources.CARDS_NOT_FAKED.format(value=card), "card")
+    sources.reject_unfaked(p, ("card",))
     if "customer" not in p and "source" not in p:
         raise errors.invalid(MUST_PROVIDE)
     customer = None
@@ -333,19 +334,15 @@ def list_charges(ctx: Context) -> Obj:
     return lists.page(ctx.store.table("charge"), p, "/v1/charges", matches if filters else None)
 
 
-def _searchable(charge: Obj) -> Obj:
+def _searchable(charge: Obj) -> Mapping[str, Any]:
     """The charge as search sees it: ``refunded`` is ``true`` (fully refunded), ``false``
-    (partially refunded) or null (not refunded) [D]."""
+    (partially refunded) or null (not refunded) [D].  A view over the charge, not a copy."""
     refunded = charge["amount_refunded"]
     state = None if refunded == 0 else refunded >= charge["amount"]
-    return {**charge, "refunded": state}
+    return ChainMap({"refunded": state}, charge)
 
 
 @route("GET", "/v1/charges/search")
 def search(ctx: Context) -> Obj:
-    try:
-        predicate = compile_query(ctx.params["query"], SEARCH_FIELDS)
-    except SearchQueryError as exc:
-        raise errors.invalid(exc.message, "query") from exc
-    return lists.search_page(ctx.store.table("charge"), ctx.params, "/v1/charges/search",
-                             lambda charge: predicate(_searchable(charge)))
+    return lists.search(ctx.store.table("charge"), ctx.params, "/v1/charges/search",
+                        SEARCH_FIELDS, view=_searchable)

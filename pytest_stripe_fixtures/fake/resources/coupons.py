@@ -2,7 +2,8 @@
 
 ``valid`` is derived from ``redeem_by``, ``max_redemptions`` vs ``times_redeemed`` and
 deletion by :func:`is_valid`; :func:`refresh` writes it back (see ``promotion_codes.refresh``,
-which runs before every request once the clock has moved).  A deleted coupon answers 404, but
+which runs before every request once the clock has moved; a redemption or deletion refreshes
+just its coupon: ``promotion_codes.refresh_coupon``).  A deleted coupon answers 404, but
 its last state stays readable by id (``store.get_deleted``) so that discounts and 2023-style
 promotion codes can still embed it.
 """
@@ -52,11 +53,6 @@ def refresh(store: Store, now: int) -> None:
         coupon["valid"] = is_valid(coupon, now)
 
 
-def find(store: Store, coupon_id: str) -> Obj | None:
-    """A live coupon, or a deleted coupon's last state (for embedding), or None."""
-    return store.get("coupon", coupon_id) or store.get_deleted("coupon", coupon_id)
-
-
 def _percent(value: float) -> int | float:
     """``25.5`` stays a float; integral values serialize as integers (``100``) [V]."""
     return int(value) if float(value).is_integer() else value
@@ -104,9 +100,8 @@ def _check(ctx: Context, p: dict[str, Any]) -> None:
     if p.get("max_redemptions") is not None and p["max_redemptions"] < 1:
         raise errors.too_small("max_redemptions", 1)
     for index, product in enumerate((p.get("applies_to") or {}).get("products") or ()):
-        if ctx.store.get("product", product) is None:
-            raise errors.no_such("product", product, f"applies_to[products][{index}]",
-                                 in_path=False)
+        ctx.store.require("product", product, param=f"applies_to[products][{index}]",
+                          in_path=False)
 
 
 @route("POST", "/v1/coupons")
@@ -179,7 +174,7 @@ def delete(ctx: Context, coupon: str) -> Obj:
     obj = ctx.store.require("coupon", coupon, param="coupon", in_path=True)
     obj["valid"] = False
     ctx.store.delete("coupon", coupon, obj)
-    promotion_codes.refresh(ctx.store, ctx.now())
+    promotion_codes.refresh_coupon(ctx.store, coupon, ctx.now())
     return {"id": coupon, "object": "coupon", "deleted": True}
 
 

@@ -17,20 +17,20 @@ from .. import errors, lists, metadata, versions
 from ..engine import Context
 from ..routing import route
 from ..store import Obj
+from ..versions import CLOVER
 from . import sources
 
 # --- messages: [V]/[C] as tagged, the rest [R]; correct them here ---------------------------
 INVALID_EMAIL = "Invalid email address: {value}"  # [R]
 INVALID_INVOICE_PREFIX = (  # [R] (rule [S]: "Must be 3-12 uppercase letters or numbers")
     "Invalid invoice_prefix: {value}. The prefix must be 3-12 uppercase letters or numbers.")
-NO_SUCH_PAYMENT_METHOD = "No such PaymentMethod: '{id}'"  # [V pattern]; PaymentMethods not faked
-NO_SUCH_TEST_CLOCK = "No such test clock: '{id}'"  # [R]; test clocks are not faked
+PAYMENT_METHOD = "PaymentMethod"  # [V pattern] "No such PaymentMethod: ..."; not faked
+TEST_CLOCK = "test clock"  # [R] "No such test clock: ..."; test clocks are not faked
 
 SEARCH_FIELDS = {"created": "numeric", "email": "string", "metadata": "token", "name": "string",
                  "phone": "string"}
 
 BASIL = "2025-03-31.basil"
-CLOVER = "2025-09-30.clover"
 CREATE, UPDATE = "POST /v1/customers", "POST /v1/customers/{customer}"
 ATTACH = "POST /v1/customers/{customer}/sources"
 LEGACY_DISCOUNT = "_legacy_discount"  # see LegacyDiscountParams
@@ -175,18 +175,13 @@ def _check_fields(p: dict[str, Any]) -> None:
     if p.get("next_invoice_sequence") is not None and p["next_invoice_sequence"] < 1:
         raise errors.too_small("next_invoice_sequence", 1)
     if "payment_method" in p:
-        raise _no_payment_method(p["payment_method"], "payment_method")
+        raise errors.no_such(PAYMENT_METHOD, p["payment_method"], "payment_method", in_path=False)
     method = (p.get("invoice_settings") or {}).get("default_payment_method")
     if method:
-        raise _no_payment_method(method, "invoice_settings[default_payment_method]")
+        raise errors.no_such(PAYMENT_METHOD, method, "invoice_settings[default_payment_method]",
+                             in_path=False)
     if "test_clock" in p:
-        raise errors.StripeError(NO_SUCH_TEST_CLOCK.format(id=p["test_clock"]),
-                                 code="resource_missing", param="test_clock", saved=True)
-
-
-def _no_payment_method(pm: str, param: str) -> errors.StripeError:
-    return errors.StripeError(NO_SUCH_PAYMENT_METHOD.format(id=pm), code="resource_missing",
-                              param=param, saved=True)
+        raise errors.no_such(TEST_CLOCK, p["test_clock"], "test_clock", in_path=False)
 
 
 def _legacy_discount(ctx: Context, customer: Obj, legacy: dict[str, str] | None,
@@ -263,43 +258,43 @@ def create(ctx: Context) -> Obj:
     return customer
 
 
-def _live(ctx: Context, customer: str) -> Obj:
-    # [V] a customer id in the path is reported as param `id` (section 3.3)
-    return ctx.store.require("customer", customer, param="id", in_path=True)
-
-
 @route("GET", "/v1/customers/{customer}")
 def retrieve(ctx: Context, customer: str) -> Obj:
     deleted = ctx.store.get_deleted("customer", customer)
     if deleted is not None:
         return deleted  # 200 with the stub [S]/[C]
-    return _live(ctx, customer)
+    return sources.live_customer(ctx, customer)
 
 
 _PLAIN = ("balance", "description", "email", "invoice_prefix", "name", "next_invoice_sequence",
           "phone")
 _NULLED_BY_EMPTY = ("business_name", "individual_name")
-_OTHER_DEFAULTS = {"default_alipay_account": "alipay_account", "default_bank_account": "bank_account",
-                   "default_card": "card"}
+_UNFAKED_DEFAULTS = {"default_alipay_account": "alipay_account",  # none exist in the fake
+                     "default_bank_account": "bank_account"}
+# A new default must be one of the customer's own payment sources (cards are sources too) [R]
+_DEFAULTS = {"default_card": "card", "default_source": "source"}
 
 
 @route("POST", "/v1/customers/{customer}")
 def update(ctx: Context, customer: str) -> Obj:
-    obj = _live(ctx, customer)
+    obj = sources.live_customer(ctx, customer)
     p = ctx.params
     _check_fields(p)
-    for other in ("card", "bank_account"):
-        if other in p:
-            value = p[other] if isinstance(p[other], str) else other
-            raise errors.invalid(sources.CARDS_NOT_FAKED.format(value=value), other)
-    for param, kind in _OTHER_DEFAULTS.items():  # no cards / bank accounts exist in the fake
+    sources.reject_unfaked(p, ("card", "bank_account"))
+    for param, kind in _UNFAKED_DEFAULTS.items():
         if param in p:
             raise errors.no_such(kind, p[param], param, in_path=False)
     new_source = sources.check_attachable(ctx, obj["id"], p["source"], "source") \
         if "source" in p else None
-    default = p.get("default_source")
-    if default is not None and sources.attached_to(ctx.store, default) != obj["id"]:
-        raise errors.no_such("source", default, "default_source", in_path=False)  # [R]
+    default = None
+    for param, kind in _DEFAULTS.items():  # `default_source` wins when both are sent
+        value = p.get(param)
+        if value is None:
+            continue
+        if (sources.attached_to(ctx.store, value) != obj["id"]
+                or (kind == "card" and not value.startswith("card_"))):
+            raise errors.no_such(kind, value, param, in_path=False)  # [R]
+        default = value
     _legacy_discount(ctx, obj, p.get(LEGACY_DISCOUNT), creating=False)
     for key in _PLAIN:
         if key in p:
@@ -336,7 +331,7 @@ def update(ctx: Context, customer: str) -> Obj:
 
 @route("DELETE", "/v1/customers/{customer}")
 def delete(ctx: Context, customer: str) -> Obj:
-    _live(ctx, customer)
+    sources.live_customer(ctx, customer)
     stub = {"id": customer, "object": "customer", "deleted": True}
     sources.forget_customer(ctx.store, customer)
     ctx.store.delete("customer", customer, stub)

@@ -15,8 +15,10 @@ from .. import errors, versions
 from ..engine import Context
 from ..routing import route
 from ..store import Obj
+from ..versions import CLOVER
 from . import promotion_codes
-from .promotion_codes import CLOVER, embedded_coupon, lift_expand
+from .promotion_codes import CouponWrapped
+from .sources import live_customer
 
 # --- messages: [V] as tagged, the rest [R]; correct them here --------------------------------
 COUPON_EXPIRED = "Coupon expired: {id}"  # [R] (past its redeem_by)
@@ -30,61 +32,15 @@ PRIOR_TRANSACTIONS = (  # [V] (stripe-node#1318, stripe-php#1146: checkout, 2021
     "transactions.")
 NO_DISCOUNT = "The customer `{customer}` does not have a discount."  # [R] status 404 [R]
 
-_COUPON_SCHEMA = {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/coupon"}, {"type": "null"}]}
-
-
-def _discount_nodes(schemas: versions.Schemas) -> list[dict]:
-    """Every schema node of a discount, deleted ones included."""
-    return [node for name in ("discount", "deleted_discount")
-            for _, node in versions._schema_nodes(schemas, name)]
-
-
-class SourceReplacesCoupon(versions.Change):
-    """2025-09-30.clover: the embedded ``coupon`` became ``source: {type, coupon}`` [D]."""
-
-    def downgrade(self, obj: Obj, view: versions.View) -> None:
-        source = obj.pop("source", None)
-        if source is not None:
-            obj["coupon"] = embedded_coupon(view, source.get("coupon"))
-            promotion_codes.reorder(obj)
-
-    def upgrade_params(self, endpoint: str, params: Obj) -> None:
-        if endpoint.endswith("/discount"):  # e.g. expand[]=coupon.applies_to
-            lift_expand(params, "", "coupon", "source.coupon")
-        lift_expand(params, "discount", "coupon", "source.coupon")  # customer.discount.coupon
-
-    def upgrade_schemas(self, schemas: versions.Schemas) -> None:
-        for node in _discount_nodes(schemas):
-            node["properties"].pop("coupon", None)
-            node["properties"]["source"] = {
-                "type": "object", "additionalProperties": False, "required": ["coupon", "type"],
-                "properties": {"coupon": dict(_COUPON_SCHEMA),
-                               "type": {"type": "string", "enum": ["coupon"]}}}
-            node["required"] = sorted({*node["required"], "source"} - {"coupon"})
-            node.setdefault("x-expandable", {})["source.coupon"] = ["coupon"]
-
-
-class FieldsAdded(versions.Change):
-    """Discount fields newer than 2023-08-16, always null on a customer's discount."""
-
-    fields: tuple[str, ...] = ("customer_account", "subscription_item")
-
-    def downgrade(self, obj: Obj, view: versions.View) -> None:
-        for name in self.fields:
-            obj.pop(name, None)
-
-    def upgrade_schemas(self, schemas: versions.Schemas) -> None:
-        for node in _discount_nodes(schemas):
-            for name in self.fields:
-                node["properties"][name] = {"type": ["string", "null"]}
-            node["required"] = sorted({*node["required"], *self.fields})
-
-
 versions.register(
-    SourceReplacesCoupon(CLOVER, "Discounts: `coupon` -> `source[coupon]`.",
-                         objects=("discount",)),
-    FieldsAdded(CLOVER, "Discounts: `customer_account`, `subscription_item`. [R] date",
-                objects=("discount",)),
+    CouponWrapped(CLOVER, "Discounts: `coupon` -> `source[coupon]`.", objects=("discount",),
+                  wrapper="source", schema_objects=("discount", "deleted_discount"),
+                  own_endpoint=lambda endpoint: endpoint.endswith("/discount"),
+                  embedded_in="discount"),
+    *(versions.FieldAdded(CLOVER, f"Discounts: `{name}`. [R] date", object="discount",
+                          path=name, schema={"type": ["string", "null"]},
+                          also=("deleted_discount",))
+      for name in ("customer_account", "subscription_item")),
 )
 
 
@@ -110,12 +66,10 @@ def apply_to_customer(ctx: Context, customer: dict, *, coupon: str | None = None
     if coupon is not None and promotion_code is not None:
         raise errors.one_of(coupon_param, code_param)
     store, now = ctx.store, ctx.now()
-    promotion_codes.refresh(store, now)
     code: Obj | None = None
     if promotion_code is not None:
-        code = store.get("promotion_code", promotion_code)
-        if code is None:
-            raise errors.no_such("promotion_code", promotion_code, code_param, in_path=False)
+        code = store.require("promotion_code", promotion_code, param=code_param, in_path=False)
+        promotion_codes.refresh_coupon(store, code["promotion"]["coupon"], now)
         if not code["active"]:
             raise errors.conflict(CODE_INACTIVE, code_param)
         if code["customer"] is not None and code["customer"] != customer["id"]:
@@ -126,10 +80,9 @@ def apply_to_customer(ctx: Context, customer: dict, *, coupon: str | None = None
     else:
         if coupon is None:
             raise errors.missing_param(coupon_param)
+        promotion_codes.refresh_coupon(store, coupon, now)
         where = coupon_param
-    found = store.get("coupon", coupon)
-    if found is None:
-        raise errors.no_such("coupon", coupon, where, in_path=False)
+    found = store.require("coupon", coupon, param=where, in_path=False)
     if not found["valid"]:
         expired = found["redeem_by"] is not None and now > found["redeem_by"]
         raise errors.conflict((COUPON_EXPIRED if expired else COUPON_USED_UP).format(id=coupon),
@@ -155,7 +108,7 @@ def apply_to_customer(ctx: Context, customer: dict, *, coupon: str | None = None
     found["times_redeemed"] += 1
     if code is not None:
         code["times_redeemed"] += 1
-    promotion_codes.refresh(store, now)
+    promotion_codes.refresh_coupon(store, coupon, now)  # only this coupon and its codes changed
     return discount
 
 
@@ -172,11 +125,6 @@ def remove_from_customer(ctx: Context, customer: dict) -> dict | None:
     return deleted
 
 
-def _customer(ctx: Context, customer: str) -> Obj:
-    # [V] a customer id in the path is reported as param `id` (section 3.3)
-    return ctx.store.require("customer", customer, param="id", in_path=True)
-
-
 def _no_discount(customer: str) -> errors.StripeError:
     return errors.StripeError(NO_DISCOUNT.format(customer=customer), status=404,
                               code="resource_missing", saved=True)
@@ -184,7 +132,7 @@ def _no_discount(customer: str) -> errors.StripeError:
 
 @route("GET", "/v1/customers/{customer}/discount")
 def retrieve(ctx: Context, customer: str) -> Obj:
-    discount = _customer(ctx, customer).get("discount")
+    discount = live_customer(ctx, customer).get("discount")
     if discount is None:
         raise _no_discount(customer)
     return discount
@@ -192,7 +140,7 @@ def retrieve(ctx: Context, customer: str) -> Obj:
 
 @route("DELETE", "/v1/customers/{customer}/discount")
 def delete(ctx: Context, customer: str) -> Obj:
-    deleted = remove_from_customer(ctx, _customer(ctx, customer))
+    deleted = remove_from_customer(ctx, live_customer(ctx, customer))
     if deleted is None:
         raise _no_discount(customer)
     return deleted

@@ -215,9 +215,9 @@ def check_price_params(ctx: Context, p: dict[str, Any], prefix: str = "") -> dic
             "recurring": recurring, "transform_quantity": transform, "currency_options": options}
 
 
-def new_price(ctx: Context, p: dict[str, Any], prefix: str = "") -> Obj:
-    """Create and store a price for ``p["product"]`` (which must exist)."""
-    computed = check_price_params(ctx, p, prefix)
+def new_price(ctx: Context, p: dict[str, Any], computed: dict[str, Any], prefix: str = "") -> Obj:
+    """Create and store a price for ``p["product"]`` (which must exist); ``computed`` is what
+    :func:`check_price_params` returned for ``p``."""
     lookup_key = p.get("lookup_key")
     if lookup_key is not None:
         _take_lookup_key(ctx, lookup_key, bool(p.get("transfer_lookup_key")))
@@ -258,15 +258,21 @@ def new_price(ctx: Context, p: dict[str, Any], prefix: str = "") -> Obj:
     return price
 
 
+def _lookup_key_holder(ctx: Context, lookup_key: str, transfer: bool) -> Obj | None:
+    """The price holding ``lookup_key``, which ``transfer_lookup_key`` may take it from (the
+    holder stays active [S]/[C]); lookup keys are unique across all prices, archived ones
+    too, so without ``transfer`` a held key is refused.  Nothing changes here."""
+    holder = ctx.store.table("price").holder("lookup_key", lookup_key)
+    if holder is not None and not transfer:
+        raise errors.conflict(LOOKUP_KEY_TAKEN.format(price=holder["id"]), "lookup_key")
+    return holder
+
+
 def _take_lookup_key(ctx: Context, lookup_key: str, transfer: bool) -> None:
-    """Lookup keys are unique across all prices, archived ones too; ``transfer_lookup_key``
-    takes the key from its holder, which stays active [S]/[C]."""
-    table = ctx.store.table("price")
-    holder = table.holder("lookup_key", lookup_key)
+    """Free ``lookup_key`` for a new holder (see :func:`_lookup_key_holder`)."""
+    holder = _lookup_key_holder(ctx, lookup_key, transfer)
     if holder is not None:
-        if not transfer:
-            raise errors.conflict(LOOKUP_KEY_TAKEN.format(price=holder["id"]), "lookup_key")
-        table.claim("lookup_key", None, holder)
+        ctx.store.table("price").claim("lookup_key", None, holder)
         holder["lookup_key"] = None
 
 
@@ -282,15 +288,13 @@ def create(ctx: Context) -> Obj:
         raise errors.invalid(NEED_PRODUCT)
     if has_product:
         ctx.store.require("product", p["product"], param="product", in_path=False)
-        return new_price(ctx, p)
-    check_price_params(ctx, p)  # nothing is created when the price is invalid
-    if p.get("lookup_key") is not None and not p.get("transfer_lookup_key"):
-        holder = ctx.store.table("price").holder("lookup_key", p["lookup_key"])
-        if holder is not None:
-            raise errors.conflict(LOOKUP_KEY_TAKEN.format(price=holder["id"]), "lookup_key")
+        return new_price(ctx, p, check_price_params(ctx, p))
+    computed = check_price_params(ctx, p)  # nothing is created when the price is invalid
+    if p.get("lookup_key") is not None:
+        _lookup_key_holder(ctx, p["lookup_key"], bool(p.get("transfer_lookup_key")))
     product = products.new_product(ctx, p["product_data"], "product_data[")
     p["product"] = product["id"]
-    return new_price(ctx, p)
+    return new_price(ctx, p, computed)
 
 
 @route("GET", "/v1/prices/{price}")
@@ -315,13 +319,12 @@ def update(ctx: Context, price: str) -> Obj:
                    _currency_options(obj["currency"], p["currency_options"],
                                      obj["recurring"] is not None, "currency_options",
                                      on_update=True))
-    if "lookup_key" in p and p["lookup_key"] != obj["lookup_key"]:
-        if p["lookup_key"]:
-            _take_lookup_key(ctx, p["lookup_key"], bool(p.get("transfer_lookup_key")))
-        ctx.store.table("price").claim("lookup_key", p["lookup_key"] or None, obj)
+    if "lookup_key" in p and p["lookup_key"] != obj["lookup_key"]:  # never "" (the schema)
+        _take_lookup_key(ctx, p["lookup_key"], bool(p.get("transfer_lookup_key")))
+        ctx.store.table("price").claim("lookup_key", p["lookup_key"], obj)
     for key in ("active", "nickname", "lookup_key", "tax_behavior"):
         if key in p:
-            obj[key] = p[key] if p[key] != "" else None
+            obj[key] = p[key]
     if "tax_behavior" in p:
         obj["currency_options"][obj["currency"]]["tax_behavior"] = p["tax_behavior"]
     if options is not None:
@@ -364,8 +367,7 @@ def list_prices(ctx: Context) -> Obj:
 
     table = ctx.store.table("price")
     if lookup_keys is not None:  # a handful of holders, newest first, instead of a scan
-        held = [h for h in (table.holder("lookup_key", k) for k in lookup_keys) if h]
-        held.sort(key=lambda price: table.position[price["id"]], reverse=True)
+        held = lists.newest_of(table, (table.holder("lookup_key", k) for k in lookup_keys))
         return lists.page_of([h for h in held if matches(h)], p, "/v1/prices")
     return lists.page(table, p, "/v1/prices", matches,
                       where=None if product is None else ("product", product))

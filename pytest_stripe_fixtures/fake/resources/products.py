@@ -131,10 +131,11 @@ def create(ctx: Context) -> Obj:
     p = ctx.params
     data = p.get("default_price_data")
     if data is not None:
-        prices.check_price_params(ctx, data, "default_price_data[")  # fail before creating
+        computed = prices.check_price_params(ctx, data, "default_price_data[")  # fail first
     product = new_product(ctx, p)
     if data is not None:
-        price = prices.new_price(ctx, {**data, "product": product["id"]}, "default_price_data[")
+        price = prices.new_price(ctx, {**data, "product": product["id"]}, computed,
+                                 "default_price_data[")
         product["default_price"] = price["id"]
     return product
 
@@ -152,9 +153,8 @@ def update(ctx: Context, id: str) -> Obj:
     if p.get("statement_descriptor"):
         check_statement_descriptor(p["statement_descriptor"])
     if "default_price" in p and p["default_price"] != "":
-        price = ctx.store.get("price", p["default_price"])
-        if price is None:
-            raise errors.no_such("price", p["default_price"], "default_price", in_path=False)
+        price = ctx.store.require("price", p["default_price"], param="default_price",
+                                  in_path=False)
         if price["product"] != id:
             raise errors.conflict(DEFAULT_PRICE_OTHER_PRODUCT.format(price=price["id"]),
                                   "default_price")
@@ -205,10 +205,10 @@ def list_products(ctx: Context) -> Obj:
         for cursor in ("starting_after", "ending_before"):
             if cursor in p:
                 raise errors.one_of("ids", cursor)
-        wanted = set(p["ids"])
-        chosen = [o for o in ctx.store.all("product") if o["id"] in wanted
-                  and (predicate is None or predicate(o))]
-        return lists.page_of(chosen, p, "/v1/products")
+        chosen = lists.newest_of(ctx.store.table("product"),
+                                 (ctx.store.get("product", oid) for oid in set(p["ids"])))
+        return lists.page_of([o for o in chosen if predicate is None or predicate(o)], p,
+                             "/v1/products")
     return lists.page(ctx.store.table("product"), p, "/v1/products", predicate)
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .. import currencies, errors, lists, metadata, versions
 from ..engine import Context, before_handler
 from ..routing import route
-from ..store import Obj, Store
+from ..store import Obj, Store, keyed_index
+from ..versions import CLOVER
 from . import coupons
 
 # --- messages: [C] as tagged, the rest [R]; correct them here --------------------------------
@@ -38,9 +41,13 @@ CANNOT_REACTIVATE = (  # [R] rule [S]/[D]
     "This promotion code cannot be reactivated: its coupon is no longer valid, or the code has "
     "expired or reached its `max_redemptions`.")
 
-CLOVER = "2025-09-30.clover"
 _CODE_RE = re.compile(r"[A-Za-z0-9-]+\Z")
 _COUPON_SCHEMA = {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/coupon"}, {"type": "null"}]}
+CREATE = "POST /v1/promotion_codes"
+CODE_INDEX = "code.lower"  # promotion codes by lower-cased ``code`` (codes never change)
+COUPON_INDEX = "promotion.coupon"  # promotion codes by coupon (fixed at creation)
+keyed_index("promotion_code", CODE_INDEX, lambda obj: obj["code"].lower())
+keyed_index("promotion_code", COUPON_INDEX, lambda obj: obj["promotion"]["coupon"])
 
 
 def reorder(obj: Obj) -> None:
@@ -76,43 +83,61 @@ def lift_expand(params: Obj, after: str, old: str, new: str) -> None:
     params["expand"] = lifted
 
 
-class PromotionReplacesCoupon(versions.Change):
-    """2025-09-30.clover: ``coupon`` (embedded) became ``promotion: {type, coupon}`` [D]."""
+@dataclass
+class CouponWrapped(versions.Change):
+    """2025-09-30.clover: an embedded ``coupon`` became ``<wrapper>: {type: "coupon", coupon:
+    <id>}`` (``<wrapper>.coupon`` expandable) [D]: promotion codes' ``promotion``, discounts'
+    ``source``."""
+
+    wrapper: str = ""
+    schema_objects: tuple[str, ...] = ()  # schemas to edit (a deleted object's too)
+    own_endpoint: Callable[[str], bool] = lambda endpoint: False  # answers with the object
+    embedded_in: str | None = None  # a field of other objects holding one (expand paths)
+    create: str | None = None  # the create endpoint, which took ``coupon=<id>``
 
     def downgrade(self, obj: Obj, view: versions.View) -> None:
-        promotion = obj.pop("promotion", None)
-        if promotion is not None:
-            obj["coupon"] = embedded_coupon(view, promotion.get("coupon"))
+        wrapped = obj.pop(self.wrapper, None)
+        if wrapped is not None:
+            obj["coupon"] = embedded_coupon(view, wrapped.get("coupon"))
             reorder(obj)
 
     def upgrade_params(self, endpoint: str, params: Obj) -> None:
-        if endpoint == "POST /v1/promotion_codes" and "coupon" in params:
-            params["promotion"] = {"type": "coupon", "coupon": params.pop("coupon")}
-        if "/v1/promotion_codes" in endpoint:  # e.g. expand[]=coupon.applies_to
-            lift_expand(params, "", "coupon", "promotion.coupon")
+        new = f"{self.wrapper}.coupon"
+        if endpoint == self.create and "coupon" in params:
+            params[self.wrapper] = {"type": "coupon", "coupon": params.pop("coupon")}
+        if self.own_endpoint(endpoint):  # e.g. expand[]=coupon.applies_to
+            lift_expand(params, "", "coupon", new)
+        if self.embedded_in is not None:  # e.g. customer.discount.coupon
+            lift_expand(params, self.embedded_in, "coupon", new)
 
     def upgrade_schemas(self, schemas: versions.Schemas) -> None:
-        for _, node in versions._schema_nodes(schemas, "promotion_code"):
-            node["properties"].pop("coupon", None)
-            node["properties"]["promotion"] = {
-                "type": "object", "additionalProperties": False, "required": ["coupon", "type"],
-                "properties": {"coupon": dict(_COUPON_SCHEMA),
-                               "type": {"type": "string", "enum": ["coupon"]}}}
-            node["required"] = sorted({*node["required"], "promotion"} - {"coupon"})
-            node.setdefault("x-expandable", {})["promotion.coupon"] = ["coupon"]
-        params = schemas["endpoints"]["POST /v1/promotion_codes"]["params"]
+        for name in self.schema_objects:
+            for _, node in versions._schema_nodes(schemas, name):
+                node["properties"].pop("coupon", None)
+                node["properties"][self.wrapper] = {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["coupon", "type"],
+                    "properties": {"coupon": dict(_COUPON_SCHEMA),
+                                   "type": {"type": "string", "enum": ["coupon"]}}}
+                node["required"] = sorted({*node["required"], self.wrapper} - {"coupon"})
+                node.setdefault("x-expandable", {})[f"{self.wrapper}.coupon"] = ["coupon"]
+        if self.create is None:
+            return
+        params = schemas["endpoints"][self.create]["params"]
         params["properties"].pop("coupon", None)
-        params["properties"]["promotion"] = {
+        params["properties"][self.wrapper] = {
             "type": "object", "additionalProperties": False, "required": ["type"],
             "properties": {"coupon": {"type": "string", "maxLength": 5000},
                            "type": {"type": "string", "enum": ["coupon"]}}}
-        params["required"] = sorted({*params["required"], "promotion"} - {"coupon"})
+        params["required"] = sorted({*params["required"], self.wrapper} - {"coupon"})
 
 
 _ACCOUNT_PARAM = {"type": "string", "maxLength": 5000}
 versions.register(
-    PromotionReplacesCoupon(CLOVER, "Promotion codes: `coupon` -> `promotion[coupon]`.",
-                            objects=("promotion_code",)),
+    CouponWrapped(CLOVER, "Promotion codes: `coupon` -> `promotion[coupon]`.",
+                  objects=("promotion_code",), wrapper="promotion",
+                  schema_objects=("promotion_code",), create=CREATE,
+                  own_endpoint=lambda endpoint: "/v1/promotion_codes" in endpoint),
     versions.FieldAdded(
         CLOVER, "Promotion codes: `customer_account` (Accounts v2 customers). [R] date",
         object="promotion_code", path="customer_account", schema={"type": ["string", "null"]},
@@ -135,12 +160,28 @@ def redeemable(store: Store, code: Obj, now: int) -> bool:
     return limit is None or code["times_redeemed"] < limit
 
 
-def refresh(store: Store, now: int) -> None:
-    """Coupons' ``valid``, then promotion codes that can no longer be redeemed go inactive."""
-    coupons.refresh(store, now)
-    for code in store.all("promotion_code"):
+def _deactivate(store: Store, codes: Iterable[Obj], now: int) -> None:
+    """Codes that can no longer be redeemed go inactive (for good)."""
+    for code in codes:
         if code["active"] and not redeemable(store, code, now):
             code["active"] = False
+
+
+def refresh(store: Store, now: int) -> None:
+    """The full sweep, for when the clock has moved: every coupon's ``valid``, then every
+    promotion code."""
+    coupons.refresh(store, now)
+    _deactivate(store, store.all("promotion_code"), now)
+
+
+def refresh_coupon(store: Store, coupon_id: str, now: int) -> None:
+    """After a redemption or a deletion, which change one coupon (and its codes): that
+    coupon's ``valid``, then its promotion codes."""
+    coupon = store.get("coupon", coupon_id)
+    if coupon is not None:
+        coupon["valid"] = coupons.is_valid(coupon, now)
+    codes = store.table("promotion_code").newest_first(where=(COUPON_INDEX, coupon_id))
+    _deactivate(store, codes, now)
 
 
 _refreshed_at: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
@@ -162,10 +203,8 @@ def _conflicting(store: Store, code: str, customer: str | None, skip: str | None
                  ) -> Obj | None:
     """An active code with the same ``code`` (any case) whose customer scope overlaps [D]."""
     lowered = code.lower()
-    table = store.table("promotion_code")
-    table.index("code.lower", key=lambda obj: obj["code"].lower())  # codes never change
-    for other in table.newest_first(where=("code.lower", lowered)):
-        if (other["active"] and other["id"] != skip and other["code"].lower() == lowered
+    for other in store.table("promotion_code").newest_first(where=(CODE_INDEX, lowered)):
+        if (other["active"] and other["id"] != skip
                 and (customer is None or other["customer"] is None
                      or other["customer"] == customer)):
             return other
@@ -225,16 +264,14 @@ def create(ctx: Context) -> Obj:
     coupon_id = p["promotion"].get("coupon")
     if coupon_id is None:
         raise errors.missing_param(coupon_param)
-    coupon = ctx.store.get("coupon", coupon_id)
-    if coupon is None:
-        raise errors.no_such("coupon", coupon_id, coupon_param, in_path=False)
+    coupon = ctx.store.require("coupon", coupon_id, param=coupon_param, in_path=False)
     if not coupon["valid"]:
         raise errors.conflict(COUPON_NOT_VALID, coupon_param)
     if "code" in p and not _CODE_RE.match(p["code"]):
         raise errors.invalid(CODE_CHARACTERS, "code")
     customer = p.get("customer")
-    if customer is not None and ctx.store.get("customer", customer) is None:
-        raise errors.no_such("customer", customer, "customer", in_path=False)
+    if customer is not None:
+        ctx.store.require("customer", customer, param="customer", in_path=False)
     expires_at = p.get("expires_at")
     if expires_at is not None:
         if expires_at <= ctx.now():
@@ -317,10 +354,10 @@ def list_codes(ctx: Context) -> Obj:
     coupon = p.get("coupon")
 
     def matches(promo: Obj) -> bool:
-        if code is not None and promo["code"].lower() != code:
-            return False
-        if coupon is not None and promo["promotion"]["coupon"] != coupon:
+        if coupon is not None and promo["promotion"]["coupon"] != coupon:  # with a code
             return False
         return all(promo[key] == value for key, value in exact.items())
 
-    return lists.page(ctx.store.table("promotion_code"), p, "/v1/promotion_codes", matches)
+    return lists.page(ctx.store.table("promotion_code"), p, "/v1/promotion_codes", matches,
+                      where=((CODE_INDEX, code) if code is not None
+                             else None if coupon is None else (COUPON_INDEX, coupon)))

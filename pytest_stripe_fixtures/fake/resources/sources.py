@@ -369,13 +369,9 @@ def payment_source(store: Store, oid: str) -> Obj | None:
 
 def attached(store: Store, customer_id: str) -> list[Obj]:
     """The customer's attached sources and cards, most recently attached first."""
-    found = []
-    for link in store.all("customer_source"):
-        if link["customer"] == customer_id:
-            source = payment_source(store, link["id"])
-            if source is not None:
-                found.append(source)
-    return found
+    links = store.table("customer_source").newest_first(where=("customer", customer_id))
+    found = (payment_source(store, link["id"]) for link in links)  # a link's customer is fixed
+    return [source for source in found if source is not None]
 
 
 def attached_to(store: Store, source_id: str) -> str | None:
@@ -389,6 +385,15 @@ def sources_list(store: Store, customer_id: str) -> Obj:
     found = attached(store, customer_id)
     return {"object": "list", "data": found[:LIST_PREVIEW], "has_more": len(found) > LIST_PREVIEW,
             "url": f"/v1/customers/{customer_id}/sources"}
+
+
+def reject_unfaked(p: dict[str, Any], names: tuple[str, ...]) -> None:
+    """A 400 naming the fake's limit for params it does not fake (``card``, ``bank_account``,
+    ``alipay_account``: a token / account id or a hash of raw details)."""
+    for name in names:
+        if name in p:
+            value = p[name] if isinstance(p[name], str) else name
+            raise errors.invalid(CARDS_NOT_FAKED.format(value=value), name)
 
 
 def reject_non_source(value: str, param: str) -> None:
@@ -581,9 +586,9 @@ def update(ctx: Context, source: str) -> Obj:
     return _update(ctx.store.require("source", source, param="source", in_path=True), ctx.params)
 
 
-def _customer(ctx: Context, customer: str) -> Obj:
-    # [V] a customer id in the path is reported as param `id` (section 3.3); the nested
-    # endpoints follow the customer endpoints (and /discount) [R]
+def live_customer(ctx: Context, customer: str) -> Obj:
+    """The (not deleted) customer named in the path.  [V] a customer id in the path is reported
+    as param `id` (section 3.3); the nested endpoints (sources, discount) follow suit [R]."""
     return ctx.store.require("customer", customer, param="id", in_path=True)
 
 
@@ -597,12 +602,9 @@ def _attached_source(ctx: Context, customer: Obj, source_id: str) -> Obj:
 
 @route("POST", "/v1/customers/{customer}/sources")
 def attach_to_customer(ctx: Context, customer: str) -> Obj:
-    obj = _customer(ctx, customer)
+    obj = live_customer(ctx, customer)
     p = ctx.params
-    for other in ("card", "bank_account", "alipay_account"):
-        if other in p:
-            value = p[other] if isinstance(p[other], str) else other
-            raise errors.invalid(CARDS_NOT_FAKED.format(value=value), other)
+    reject_unfaked(p, ("card", "bank_account", "alipay_account"))
     if "source" not in p:
         raise errors.missing_param("source")  # [V] "Missing required param: source."
     source = check_attachable(ctx, obj["id"], p["source"], "source")
@@ -613,7 +615,7 @@ def attach_to_customer(ctx: Context, customer: str) -> Obj:
 
 @route("GET", "/v1/customers/{customer}/sources")
 def list_customer_sources(ctx: Context, customer: str) -> Obj:
-    obj = _customer(ctx, customer)
+    obj = live_customer(ctx, customer)
     found = attached(ctx.store, obj["id"])
     kind = ctx.params.get("object")
     if kind is not None:
@@ -623,7 +625,7 @@ def list_customer_sources(ctx: Context, customer: str) -> Obj:
 
 @route("GET", "/v1/customers/{customer}/sources/{id}")
 def retrieve_customer_source(ctx: Context, customer: str, id: str) -> Obj:
-    return _attached_source(ctx, _customer(ctx, customer), id)
+    return _attached_source(ctx, live_customer(ctx, customer), id)
 
 
 CARD_ONLY_FIELDS = ("account_holder_name", "account_holder_type", "address_city",
@@ -633,7 +635,7 @@ CARD_ONLY_FIELDS = ("account_holder_name", "account_holder_type", "address_city"
 
 @route("POST", "/v1/customers/{customer}/sources/{id}")
 def update_customer_source(ctx: Context, customer: str, id: str) -> Obj:
-    source = _attached_source(ctx, _customer(ctx, customer), id)
+    source = _attached_source(ctx, live_customer(ctx, customer), id)
     if source["object"] == "card":
         return cards.update(source, ctx.params)
     for name in CARD_ONLY_FIELDS:  # card / bank account fields do not exist on a Source [R]
@@ -644,5 +646,5 @@ def update_customer_source(ctx: Context, customer: str, id: str) -> Obj:
 
 @route("DELETE", "/v1/customers/{customer}/sources/{id}")
 def detach_from_customer(ctx: Context, customer: str, id: str) -> Obj:
-    obj = _customer(ctx, customer)
+    obj = live_customer(ctx, customer)
     return detach(ctx, obj, _attached_source(ctx, obj, id))
