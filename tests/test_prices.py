@@ -300,3 +300,13 @@ def test_lookup_keys_follow_every_move(stripe_client, mug):
     assert [p.id for p in found] == [again.id, a.id]
     with pytest.raises(stripe.InvalidRequestError):
         _price(stripe_client, mug, unit_amount=3, lookup_key="b")
+
+
+def test_a_lookup_keys_list_accepts_any_price_as_its_cursor(stripe_client, mug):
+    a = _price(stripe_client, mug, unit_amount=1, lookup_key="a")
+    b = _price(stripe_client, mug, unit_amount=2, lookup_key="b")
+    c = _price(stripe_client, mug, unit_amount=3, lookup_key="c")
+    page = stripe_client.v1.prices.list(params={"lookup_keys": ["a", "c"], "starting_after": b.id})
+    assert [p.id for p in page] == [a.id]
+    page = stripe_client.v1.prices.list(params={"lookup_keys": ["a", "c"], "ending_before": b.id})
+    assert [p.id for p in page] == [c.id]

@@ -80,32 +80,39 @@ def page(table: Table, params: dict[str, Any], url: str,
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
 
-def page_of(objects: Iterable[Obj], params: dict[str, Any], url: str) -> Obj:
-    """A ``list`` envelope over an explicit newest-first sequence (sub-lists, ``ids`` lists)."""
+def page_of(objects: Iterable[Obj], params: dict[str, Any], url: str,
+            predicate: Predicate | None = None, table: Table | None = None) -> Obj:
+    """A ``list`` envelope over an explicit newest-first sequence (sub-lists, ``ids`` lists).
+
+    Cursors are placed before filtering: with ``table`` any object of the table is a valid
+    cursor (as in :func:`page`); without, the cursor must be one of ``objects``."""
     limit = check_limit(params)
-    items = list(objects)
-    ids = [o["id"] for o in items]
     after, before = params.get("starting_after"), params.get("ending_before")
     if after is not None and before is not None:
         raise errors.one_of("starting_after", "ending_before")
-    predicate = created_filter(params.get("created"))
-    if predicate:
-        items = [o for o in items if predicate(o)]
-        ids = [o["id"] for o in items]
-    if before is not None:
-        if before not in ids:
-            raise errors.no_such(_kind(before), before, "ending_before", in_path=False)
-        end = ids.index(before)
-        data = items[max(0, end - limit):end]
-        has_more = end - limit > 0
+    items = list(objects)
+    if table is not None:
+        rank = {o["id"]: -table.position[o["id"]] for o in items}  # newest first = lowest
+
+        def cursor(oid: str, param: str) -> int:
+            return -_cursor(table, oid, param)
     else:
-        start = 0
-        if after is not None:
-            if after not in ids:
-                raise errors.no_such(_kind(after), after, "starting_after", in_path=False)
-            start = ids.index(after) + 1
-        data = items[start:start + limit]
-        has_more = start + limit < len(items)
+        rank = {o["id"]: i for i, o in enumerate(items)}
+
+        def cursor(oid: str, param: str) -> int:
+            if oid not in rank:
+                raise errors.no_such(_kind(oid), oid, param, in_path=False)
+            return rank[oid]
+    test = combine(created_filter(params.get("created")), predicate)
+    if before is not None:
+        end = cursor(before, "ending_before")
+        newer = [o for o in items if rank[o["id"]] < end and (test is None or test(o))]
+        data, has_more = newer[-limit:], len(newer) > limit
+    else:
+        start = cursor(after, "starting_after") if after is not None else None
+        older = [o for o in items if (start is None or rank[o["id"]] > start)
+                 and (test is None or test(o))]
+        data, has_more = older[:limit], len(older) > limit
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
 

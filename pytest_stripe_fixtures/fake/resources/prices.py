@@ -368,7 +368,7 @@ def list_prices(ctx: Context) -> Obj:
     table = ctx.store.table("price")
     if lookup_keys is not None:  # a handful of holders, newest first, instead of a scan
         held = lists.newest_of(table, (table.holder("lookup_key", k) for k in lookup_keys))
-        return lists.page_of([h for h in held if matches(h)], p, "/v1/prices")
+        return lists.page_of(held, p, "/v1/prices", matches, table)
     return lists.page(table, p, "/v1/prices", matches,
                       where=None if product is None else ("product", product))
 

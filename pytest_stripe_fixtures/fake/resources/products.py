@@ -207,8 +207,7 @@ def list_products(ctx: Context) -> Obj:
                 raise errors.one_of("ids", cursor)
         chosen = lists.newest_of(ctx.store.table("product"),
                                  (ctx.store.get("product", oid) for oid in set(p["ids"])))
-        return lists.page_of([o for o in chosen if predicate is None or predicate(o)], p,
-                             "/v1/products")
+        return lists.page_of(chosen, p, "/v1/products", predicate, ctx.store.table("product"))
     return lists.page(ctx.store.table("product"), p, "/v1/products", predicate)
 
 
