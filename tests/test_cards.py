@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from pytest_stripe_fixtures.fake import errors
+from pytest_stripe_fixtures.fake import errors, test_cards
 from pytest_stripe_fixtures.fake.resources import cards
 
 
@@ -178,7 +178,7 @@ def test_a_customer_card_is_charged_through_its_customer(stripe_client):
      "Your card has insufficient funds."),
 ])
 def test_declining_test_cards(stripe_client, stripe_fake, token, decline_code, message):
-    assert message in (cards.DECLINED, cards.INSUFFICIENT_FUNDS)
+    assert message in (test_cards.DECLINED, test_cards.INSUFFICIENT_FUNDS)
     with pytest.raises(stripe.CardError) as info:
         _charge(stripe_client, source=token)
     err = info.value

@@ -79,16 +79,50 @@ ENDPOINTS: dict[str, str] = {
     "GET /v1/charges/search": "charge_search_result",
     "GET /v1/charges/{charge}": "charge",
     "POST /v1/charges/{charge}": "charge",
+    "POST /v1/charges/{charge}/capture": "charge",
+    "GET /v1/balance_transactions": "balance_transaction_list",
+    "GET /v1/balance_transactions/{id}": "balance_transaction",
+    "POST /v1/payment_methods": "payment_method",
+    "GET /v1/payment_methods": "payment_method_list",
+    "GET /v1/payment_methods/{payment_method}": "payment_method",
+    "POST /v1/payment_methods/{payment_method}": "payment_method",
+    "POST /v1/payment_methods/{payment_method}/attach": "payment_method",
+    "POST /v1/payment_methods/{payment_method}/detach": "payment_method",
+    "GET /v1/customers/{customer}/payment_methods": "payment_method_list",
+    "GET /v1/customers/{customer}/payment_methods/{payment_method}": "payment_method",
+    "POST /v1/payment_intents": "payment_intent",
+    "GET /v1/payment_intents": "payment_intent_list",
+    "GET /v1/payment_intents/search": "payment_intent_search_result",
+    "GET /v1/payment_intents/{intent}": "payment_intent",
+    "POST /v1/payment_intents/{intent}": "payment_intent",
+    "POST /v1/payment_intents/{intent}/confirm": "payment_intent",
+    "POST /v1/payment_intents/{intent}/capture": "payment_intent",
+    "POST /v1/payment_intents/{intent}/cancel": "payment_intent",
 }
 
 OBJECTS = (
     "product", "deleted_product", "price", "coupon", "deleted_coupon", "promotion_code",
     "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge", "card",
-    "deleted_card", "deleted_payment_source",
+    "deleted_card", "deleted_payment_source", "balance_transaction", "payment_method",
+    "payment_intent",
 )
 LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge",
-          "payment_source")
-SEARCHED = ("product", "price", "customer", "charge")
+          "payment_source", "balance_transaction", "payment_method", "payment_intent")
+SEARCHED = ("product", "price", "customer", "charge", "payment_intent")
+# PaymentMethod type hashes: only the one named by `type` is present [V] (real 2023 bodies)
+_PM_TYPE_HASHES = (
+    "acss_debit", "affirm", "afterpay_clearpay", "alipay", "au_becs_debit", "bacs_debit",
+    "bancontact", "blik", "boleto", "card", "card_present", "cashapp", "customer_balance", "eps",
+    "fpx", "giropay", "grabpay", "ideal", "interac_present", "klarna", "konbini", "link", "oxxo",
+    "p24", "paynow", "paypal", "pix", "promptpay", "radar_options", "sepa_debit", "sofort",
+    "us_bank_account", "wechat_pay", "zip")
+_NEXT_ACTIONS = (
+    "alipay_handle_redirect", "boleto_display_details", "card_await_notification",
+    "cashapp_handle_redirect_or_display_qr_code", "display_bank_transfer_instructions",
+    "konbini_display_details", "oxxo_display_details", "paynow_display_qr_code",
+    "pix_display_qr_code", "promptpay_display_qr_code", "redirect_to_url", "use_stripe_sdk",
+    "verify_with_microdeposits", "wechat_pay_display_qr_code",
+    "wechat_pay_redirect_to_android_app", "wechat_pay_redirect_to_ios_app")
 
 # Absent unless expanded (STRIPE-API-RULES.md section 7).
 INCLUDABLE: dict[str, tuple[str, ...]] = {
@@ -122,6 +156,20 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     "source_order": ("email", "shipping"),
     "charge_fraud_details": ("*",),  # `{}` until someone reports the charge [V] fixtures
     "charge_outcome": ("rule",),  # only when a Radar rule acted [V] fixtures
+    "payment_method": _PM_TYPE_HASHES,
+    "api_errors": ("*",),  # an error carries only the keys that apply [V]
+    "payment_intent_next_action": _NEXT_ACTIONS,  # only the hash named by `type` [V]
+    "setup_intent_next_action": _NEXT_ACTIONS,
+    "payment_intent_payment_method_options": ("*",),  # one hash per payment method type
+    "setup_intent_payment_method_options": ("*",),
+    # [V] 2023 bodies: {installments, mandate_options, network, request_three_d_secure}
+    "payment_intent_payment_method_options_card": (
+        "capture_method", "setup_future_usage", "statement_descriptor_suffix_kana",
+        "statement_descriptor_suffix_kanji"),
+    "payment_flows_amount_details_resource_tip": ("amount",),  # `{"tip": {}}` [V]
+    # [S] present only when relevant
+    "refund": ("description", "failure_balance_transaction", "failure_reason",
+               "instructions_email", "next_action"),
 }
 # Params Stripe documents as ``""``-unsettable although the 2023 spec does not mark them.
 EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
@@ -261,8 +309,8 @@ class ObjectSchemas:
 
 # Objects referenced only through expandable ids: never inlined (the fake leaves them as ids).
 _EXPANDED_ONLY = {
-    "account", "application", "application_fee", "balance_transaction", "invoice",
-    "payment_intent", "review", "transfer", "tax_code", "test_clock", "payment_method",
+    "account", "application", "application_fee", "invoice",
+    "review", "transfer", "tax_code", "test_clock",
     "subscription", "bank_account", "customer_cash_balance_transaction",
 }
 

@@ -76,7 +76,7 @@ class Context:
     __slots__ = ("fake", "account", "params", "version", "request", "endpoint")
 
     def __init__(self, fake: StripeFake, account: Account, params: dict[str, Any], version: str,
-                 request: Request, endpoint: str) -> None:
+                 request: Request | None, endpoint: str) -> None:
         self.fake = fake
         self.account = account
         self.params = params
@@ -115,7 +115,7 @@ class StripeFake:
 
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
-                 keep_log: bool = True) -> None:
+                 keep_log: bool = True, raw_card_data: bool = False) -> None:
         from .resources import load_all
 
         load_all()
@@ -125,6 +125,7 @@ class StripeFake:
         self.default_version = default_version
         self.isolate_keys = isolate_keys
         self.keep_log = keep_log
+        self.raw_card_data = raw_card_data  # accept raw card numbers, as some accounts do
         self.requests: list[RequestRecord] = []
         self.internal_errors: list[str] = []
         self._accounts: dict[str, Account] = {}
@@ -162,6 +163,20 @@ class StripeFake:
     @property
     def store(self) -> Store:
         return self.account().store
+
+    @property
+    def payments(self) -> Any:
+        """Test helpers for what customers do outside the API (complete 3D Secure):
+        :class:`~pytest_stripe_fixtures.fake.resources.payment_intents.Payments`."""
+        from .resources.payment_intents import Payments
+
+        return Payments(self)
+
+    def context(self, api_key: str | None = None) -> Context:
+        """A context outside any request (test helpers): the account of ``api_key``, the
+        default version, no params."""
+        account = self.account(api_key)
+        return Context(self, account, {}, versions.resolve(self.default_version), None, "")
 
     def objects(self, object_type: str, api_key: str | None = None) -> list[Obj]:
         """Stored objects of one type (current API shape), newest first."""
@@ -215,7 +230,10 @@ class StripeFake:
             status, save = 200, True
         except errors.StripeError as exc:
             status, save = exc.status, exc.saved
-            text = json.dumps(exc.body(self._log_url(headers)))
+            body = exc.body(self._log_url(headers))
+            if exc.extra and account is not None and trace["version"] is not None:
+                body["error"] = self._render_embedded(account, trace["version"], body["error"])
+            text = json.dumps(body)
         except Exception:  # a bug in the fake: never a traceback through the caller's SDK
             self.internal_errors.append(f"{method} {request.path}\n{traceback.format_exc()}")
             status, text = 500, json.dumps(errors.StripeError(
@@ -249,6 +267,20 @@ class StripeFake:
         if versions.needs_downgrade(version):
             body = versions.downgrade(version, body, _View(renderer))
         return _to_json(body)
+
+    def _render_embedded(self, account: Account, version: str, error: dict[str, Any]
+                         ) -> dict[str, Any]:
+        """Objects an error embeds (a declined payment's PaymentIntent and PaymentMethod) as
+        a retrieve in the request's version would show them."""
+        store = account.store
+        renderer = expand.Renderer(self._facts, lambda t, i: _lookup(store, t, i))
+        out = dict(error)
+        for key, value in error.items():
+            if isinstance(value, dict) and "object" in value:
+                out[key] = renderer.render(value)
+                if versions.needs_downgrade(version):
+                    out[key] = versions.downgrade(version, out[key], _View(renderer))
+        return out
 
     # --- steps -----------------------------------------------------------------------
 

@@ -26,6 +26,12 @@ PREFIXES: dict[str, tuple[str, int]] = {
     "balance_transaction": ("txn_", LONG),
     "card": ("card_", LONG),
     "bank_account": ("ba_", LONG),
+    "payment_intent": ("pi_", LONG),
+    "payment_method": ("pm_", LONG),
+    "setup_intent": ("seti_", LONG),
+    "setup_attempt": ("setatt_", LONG),
+    "refund": ("re_", LONG),
+    "source_transaction": ("srctxn_", LONG),
     "request": ("req_", SHORT),
     "coupon": ("", 8),
 }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 MODULES = ("products", "prices", "coupons", "promotion_codes", "discounts", "customers",
-           "cards", "sources", "charges")
+           "cards", "sources", "balance_transactions", "charges", "payment_methods",
+           "payment_intents")
 _loaded = False
 
 
