@@ -39,7 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "stripe_fake(seed=None, now=None, api_version=None, isolate_keys=False): "
+        "stripe_fake(seed=None, now=None, api_version=None, isolate_keys=False, "
+        "raw_card_data=False): "
         "configure the stripe_fake fixture for this test")
     from .cassettes.pytest_support import MARKER
 
@@ -67,9 +68,9 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
         if marker.args:
             raise pytest.UsageError(
                 f"{request.node.nodeid}: @pytest.mark.stripe_fake takes keyword arguments only "
-                "(seed=, now=, api_version=, isolate_keys=)")
+                "(seed=, now=, api_version=, isolate_keys=, raw_card_data=)")
         for key, value in marker.kwargs.items():
-            if key not in ("seed", "now", "api_version", "isolate_keys"):
+            if key not in ("seed", "now", "api_version", "isolate_keys", "raw_card_data"):
                 raise pytest.UsageError(
                     f"{request.node.nodeid}: unknown stripe_fake marker argument {key!r}")
             settings["default_version" if key == "api_version" else key] = value

@@ -133,6 +133,10 @@ INCLUDABLE: dict[str, tuple[str, ...]] = {
                  "tax_ids"),
     "charge": ("refunds",),
 }
+# Expandable ids inside nested hashes (dotted), which the renderer reaches from the object.
+NESTED_EXPANDABLE: dict[str, dict[str, list[str]]] = {
+    "customer": {"invoice_settings.default_payment_method": ["payment_method"]},
+}
 # Present only in some states (by type, or when set); "*" makes every field optional.
 CONDITIONAL: dict[str, tuple[str, ...]] = {
     "source": ("ach_credit_transfer", "ach_debit", "acss_debit", "alipay", "au_becs_debit",
@@ -176,7 +180,9 @@ EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
     # [D] Stripe staff, stripe-python#658: "unset the default price by passing default_price: ''"
     "POST /v1/products/{id}": ("default_price",),
     # [D]/[V] stripe-ruby-mock#665: `coupon=""` removes the customer's discount
-    "POST /v1/customers/{customer}": ("coupon", "promotion_code"),
+    "POST /v1/customers/{customer}": ("coupon", "promotion_code",
+                                      # [S] description: "unset with an empty string" [R]
+                                      "invoice_settings.default_payment_method"),
 }
 _KEEP_PARAM_KEYS = {"type", "properties", "required", "additionalProperties", "items", "anyOf",
                     "enum", "maxLength", "format"}
@@ -222,8 +228,14 @@ def endpoint_schema(spec: dict[str, Any], key: str) -> dict[str, Any]:
         for name, sub in schema.get("properties", {}).items():
             props[name] = clean_param(sub)
         required += schema.get("required", [])
-    for name in EMPTYABLE_CORRECTIONS.get(key, ()):
-        props[name] = {"anyOf": [props[name], {"type": "string", "enum": [""]}]}
+    for dotted in EMPTYABLE_CORRECTIONS.get(key, ()):
+        *steps, name = dotted.split(".")
+        holder = props
+        for step in steps:
+            node = holder[step]
+            node = next(v for v in node.get("anyOf", [node]) if v.get("type") == "object")
+            holder = node["properties"]
+        holder[name] = {"anyOf": [holder[name], {"type": "string", "enum": [""]}]}
     params = {"type": "object", "properties": props, "required": sorted(required),
               "additionalProperties": False}
     return {"params": params, "path_params": path_params, "response": ENDPOINTS[key]}
@@ -270,6 +282,7 @@ class ObjectSchemas:
                 targets = sub.get("x-expansionResources", {}).get("oneOf", [])
                 if targets:
                     expandable[field] = [t["$ref"].rsplit("/", 1)[1] for t in targets]
+            expandable.update(NESTED_EXPANDABLE.get(name, {}))
             if expandable:
                 node["x-expandable"] = expandable
             if name in INCLUDABLE:
@@ -346,12 +359,14 @@ def error_schema(converter: ObjectSchemas) -> dict[str, Any]:
     inner = converter.document("api_errors")
     inner.pop("$schema", None)
     inner.pop("title", None)
+    inner.pop("$id", None)
+    defs = inner.pop("$defs", {})  # at the top, where version changes find embedded objects
     inner["required"] = ["type", "message"]
     inner["additionalProperties"] = True
     return {"$schema": DRAFT, "$id": "error.json",
             "title": "error",
             "type": "object", "properties": {"error": inner}, "required": ["error"],
-            "additionalProperties": False}
+            "additionalProperties": False, **({"$defs": defs} if defs else {})}
 
 
 def build_oldest(spec: dict[str, Any]) -> dict[str, Any]:

@@ -235,7 +235,6 @@ def new_intent(ctx: Context, p: dict[str, Any]) -> Obj:
         "currency": currency,
         "customer": customer,
         "description": p.get("description"),
-        "invoice": None,
         "last_payment_error": None,
         "latest_charge": None,
         "livemode": False,
@@ -573,11 +572,11 @@ def update(ctx: Context, intent: str) -> Obj:
     pi = _intent_in_path(ctx, intent)
     p = ctx.params
     status = pi["status"]
+    if ("amount" in p or "currency" in p) and status not in ALLOWED["update_amount"]:
+        raise unexpected_state(ctx, pi, AMOUNT_STATE.format(status=status))
     if status in (SUCCEEDED, CANCELED) and any(k not in ("metadata", "description", "expand")
                                                 for k in p):
         raise unexpected_state(ctx, pi, UPDATE_STATE.format(status=status))
-    if ("amount" in p or "currency" in p) and status not in ALLOWED["update_amount"]:
-        raise unexpected_state(ctx, pi, AMOUNT_STATE.format(status=status))
     currency = currencies.check(p["currency"]) if "currency" in p else pi["currency"]
     if "amount" in p or "currency" in p:
         _check_amount(p.get("amount", pi["amount"]), currency)
