@@ -79,15 +79,25 @@ ENDPOINTS: dict[str, str] = {
     "GET /v1/charges/search": "charge_search_result",
     "GET /v1/charges/{charge}": "charge",
     "POST /v1/charges/{charge}": "charge",
+    "POST /v1/checkout/sessions": "checkout.session",
+    "GET /v1/checkout/sessions": "checkout.session_list",
+    "GET /v1/checkout/sessions/{session}": "checkout.session",
+    "POST /v1/checkout/sessions/{session}/expire": "checkout.session",
+    "GET /v1/checkout/sessions/{session}/line_items": "item_list",
+    "POST /v1/payment_links": "payment_link",
+    "GET /v1/payment_links": "payment_link_list",
+    "GET /v1/payment_links/{payment_link}": "payment_link",
+    "POST /v1/payment_links/{payment_link}": "payment_link",
+    "GET /v1/payment_links/{payment_link}/line_items": "item_list",
 }
 
 OBJECTS = (
     "product", "deleted_product", "price", "coupon", "deleted_coupon", "promotion_code",
     "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge", "card",
-    "deleted_card", "deleted_payment_source",
+    "deleted_card", "deleted_payment_source", "checkout.session", "payment_link", "item",
 )
 LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge",
-          "payment_source")
+          "payment_source", "checkout.session", "payment_link", "item")
 SEARCHED = ("product", "price", "customer", "charge")
 
 # Absent unless expanded (STRIPE-API-RULES.md section 7).
@@ -98,6 +108,9 @@ INCLUDABLE: dict[str, tuple[str, ...]] = {
     "customer": ("cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax",
                  "tax_ids"),
     "charge": ("refunds",),
+    "checkout.session": ("line_items", "total_details.breakdown"),
+    "payment_link": ("line_items",),
+    "item": ("discounts", "taxes"),
 }
 # Present only in some states (by type, or when set); "*" makes every field optional.
 CONDITIONAL: dict[str, tuple[str, ...]] = {
@@ -122,6 +135,12 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     "source_order": ("email", "shipping"),
     "charge_fraud_details": ("*",),  # `{}` until someone reports the charge [V] fixtures
     "charge_outcome": ("rule",),  # only when a Radar rule acted [V] fixtures
+    # [D] docs examples: only the hash of the chosen `type`
+    "payment_links_resource_after_completion": ("hosted_confirmation", "redirect"),
+    # [V] `{}` until a method's options are set
+    "checkout_session_payment_method_options": ("*",),
+    # includable `total_details.breakdown` (see INCLUDABLE)
+    "payment_pages_checkout_session_total_details": ("breakdown",),
 }
 # Params Stripe documents as ``""``-unsettable although the 2023 spec does not mark them.
 EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
@@ -264,6 +283,7 @@ _EXPANDED_ONLY = {
     "account", "application", "application_fee", "balance_transaction", "invoice",
     "payment_intent", "review", "transfer", "tax_code", "test_clock", "payment_method",
     "subscription", "bank_account", "customer_cash_balance_transaction",
+    "setup_intent", "shipping_rate", "tax_rate",
 }
 
 

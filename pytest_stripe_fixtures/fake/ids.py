@@ -26,6 +26,9 @@ PREFIXES: dict[str, tuple[str, int]] = {
     "balance_transaction": ("txn_", LONG),
     "card": ("card_", LONG),
     "bank_account": ("ba_", LONG),
+    "checkout.session": ("cs_test_a1", 56),  # cs_test_a1uVtOywngVrCV... [V] shape
+    "item": ("li_", LONG),  # [R] from docs examples
+    "payment_link": ("plink_", LONG),  # plink_1MoC3ULkdIwHu7ixZjtGpVl2 [D] docs example
     "request": ("req_", SHORT),
     "coupon": ("", 8),
 }
