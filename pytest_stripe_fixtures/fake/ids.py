@@ -30,6 +30,8 @@ PREFIXES: dict[str, tuple[str, int]] = {
     "item": ("li_", LONG),  # [R] from docs examples
     "payment_link": ("plink_", LONG),  # plink_1MoC3ULkdIwHu7ixZjtGpVl2 [D] docs example
     "request": ("req_", SHORT),
+    "event": ("evt_", LONG),
+    "webhook_endpoint": ("we_", LONG),
     "coupon": ("", 8),
 }
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 MODULES = ("products", "prices", "coupons", "promotion_codes", "discounts", "customers",
-           "cards", "sources", "charges", "checkout_sessions", "payment_links")
+           "cards", "sources", "charges", "event_log", "webhook_endpoints", "checkout_sessions",
+           "payment_links")
 _loaded = False
 
 
