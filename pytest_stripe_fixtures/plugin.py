@@ -82,7 +82,8 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     answered by it, and so are plain ``requests``, ``httpx`` and ``urllib.request`` calls.  Any
     other route to a Stripe host is blocked and fails the test.  Yields the
     :class:`~pytest_stripe_fixtures.fake.StripeFake`: its ``requests``, ``objects(type)``,
-    ``store`` and ``clock``."""
+    ``store`` and ``clock``, and ``checkout`` (the customer's side of Checkout and Payment
+    Links: ``checkout.complete(session_id)``, see ``hosted_pages.py``)."""
     import stripe
 
     from .fake import StripeFake
@@ -96,6 +97,9 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     had_key = stripe.api_key
     if had_key is None:
         stripe.api_key = FAKE_KEY
+    from .hosted_pages import CheckoutHelper
+
+    fake.checkout = CheckoutHelper(fake)  # type: ignore[attr-defined]
     validate = request.config.getoption("stripe_validate_responses") or request.config.getini(
         "stripe_validate_responses")
     blocked: list[str] = []

@@ -460,12 +460,25 @@ def completion_params(store: Store) -> dict[str, Obj]:
 
 def sweep(ctx: Context) -> None:
     """Expire every open session past its ``expires_at`` (``checkout.session.expired``)."""
+    from .. import events
+
     now = ctx.now()
     if _swept_at.get(ctx.store) == now:
         return
     _swept_at[ctx.store] = now
-    for session in [s for s in open_sessions(ctx.store).values() if s["expires_at"] <= now]:
-        expire_session(ctx, session)
+    due = [s for s in open_sessions(ctx.store).values() if s["expires_at"] <= now]
+    if not due:
+        return
+    # Stripe expires them, not the request that notices: events with a null `request`,
+    # delivered once the current request is answered
+    recorder = (events.begin(ctx.store, "", {}, events.NO_REQUEST)
+                if ctx.store.recorder is None else None)
+    try:
+        for session in due:
+            expire_session(ctx, session)
+    finally:
+        if recorder is not None:
+            events.finish(ctx, recorder)
 
 
 @before_handler
@@ -705,3 +718,249 @@ def list_sessions(ctx: Context) -> Obj:
         return all(session[key] == value for key, value in exact.items())
 
     return lists.page(ctx.store.table("checkout.session"), p, "/v1/checkout/sessions", matches)
+
+
+# --- completion: what Checkout does when the customer pays ---------------------------------------
+
+CODE_NOT_ALLOWED = "This Checkout Session does not accept promotion codes."  # the page has no field
+CODE_UNKNOWN = "This code is invalid."  # [R] what the page shows
+CODE_MINIMUM = "This code requires a minimum purchase."  # [R]
+CODE_FIRST_TIME = "This code is only valid for first-time customers."  # [R] rule [S]
+CODE_OTHER_CUSTOMER = "This code is not valid for this customer."  # [R]
+NOT_OPEN = "Checkout Session {id} is {status}: only an open session can be completed."
+DEFAULT_EMAIL = "jenny.rosen@example.com"  # Stripe's docs' test customer
+ASYNC_EVENTS = {True: "checkout.session.async_payment_succeeded",
+                False: "checkout.session.async_payment_failed"}
+
+
+class HostedPageError(ValueError):
+    """What the hosted page would show instead of completing (a code it refuses, a session
+    that is no longer open): the test asked for something the customer could not do."""
+
+
+@dataclass
+class Attempt:
+    """The outcome of one :func:`complete`: the session, and for a declined or unfinished
+    payment the intent left waiting (its ``last_payment_error`` says why)."""
+
+    session: Obj
+    completed: bool
+    intent: Obj | None = None
+
+
+def _find_code(ctx: Context, entered: str) -> Obj | None:
+    from .promotion_codes import CODE_INDEX
+
+    if entered.startswith("promo_"):
+        return ctx.store.get("promotion_code", entered)
+    table = ctx.store.table("promotion_code")
+    for code in table.newest_first(where=(CODE_INDEX, entered.lower())):
+        if code["active"]:
+            return code
+    return None
+
+
+def _enter_code(ctx: Context, session: Obj, entered: str, customer: Obj | None) -> None:
+    """The customer types a promotion code on the page: checked, then shown in the totals."""
+    if not session["allow_promotion_codes"]:
+        raise HostedPageError(CODE_NOT_ALLOWED)
+    code = _find_code(ctx, entered)
+    if code is None:
+        raise HostedPageError(f"{CODE_UNKNOWN} ({entered!r})")
+    try:
+        coupon = check_promotion_code(ctx, code, "promotion_code")
+    except errors.StripeError as exc:
+        raise HostedPageError(f"{CODE_UNKNOWN} ({exc.message})") from None
+    restrictions = code["restrictions"]
+    minimum = restrictions["minimum_amount"]
+    if minimum is not None:
+        if session["currency"] == restrictions["minimum_amount_currency"]:
+            needed = minimum
+        else:
+            needed = ((restrictions.get("currency_options") or {}).get(
+                session["currency"]) or {}).get("minimum_amount", 0)
+        if session["amount_subtotal"] < needed:
+            raise HostedPageError(CODE_MINIMUM)
+    if code["customer"] is not None and (customer is None or customer["id"] != code["customer"]):
+        raise HostedPageError(CODE_OTHER_CUSTOMER)
+    if restrictions["first_time_transaction"] and customer is not None and any(
+            charge.get("customer") == customer["id"] for charge in ctx.store.all("charge")):
+        raise HostedPageError(CODE_FIRST_TIME)
+    discount = new_discount(ctx, session["id"], coupon, code)
+    apply_discount(session, discount, coupon)
+    session["discounts"] = [discount_entry(discount)]
+
+
+def _redeem(ctx: Context, session: Obj, customer_id: str | None) -> None:
+    """Count the discount's redemption (coupon and promotion code) once the session completes."""
+    from . import promotion_codes
+
+    discount = session_discount(session)
+    if discount is None:
+        return
+    discount["customer"] = customer_id
+    coupon = ctx.store.get("coupon", discount["source"]["coupon"])
+    if coupon is not None:
+        coupon["times_redeemed"] += 1
+    if discount["promotion_code"] is not None:
+        code = ctx.store.get("promotion_code", discount["promotion_code"])
+        if code is not None:
+            code["times_redeemed"] += 1
+    promotion_codes.refresh_coupon(ctx.store, discount["source"]["coupon"], ctx.now())
+
+
+def _call(ctx: Context, handler: Any, params: dict[str, Any], **path: str) -> Obj:
+    """Run another resource's endpoint handler with ``params`` (current shape) in this context:
+    what Checkout does through the API on the merchant's account."""
+    from ..engine import Context as _Context
+
+    return handler(_Context(ctx.fake, ctx.account, params, ctx.version, ctx.request,
+                            ctx.endpoint), **path)
+
+
+def _customer(ctx: Context, session: Obj, email: str | None, name: str | None) -> Obj | None:
+    """The session's customer, or the one Checkout creates (subscription mode, or
+    ``customer_creation=always``) [S]; a retry after a decline reuses the one it created."""
+    from . import customers
+
+    store = ctx.store
+    if session["customer"] is not None:
+        return store.get("customer", session["customer"])
+    kept = completion_params(store).setdefault(session["id"], {})
+    if kept.get("_customer") is not None:
+        return store.get("customer", kept["_customer"])
+    if session["mode"] != "subscription" and session["customer_creation"] != "always":
+        return None  # a guest [D] (guest customers)
+    params: dict[str, Any] = {"email": email}
+    if name:
+        params["name"] = name
+    customer = _call(ctx, customers.create, params)
+    kept["_customer"] = customer["id"]
+    return customer
+
+
+def _needs(module: str, what: str) -> Any:
+    """Another resource module completion builds on (they land separately)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"{__package__}.{module}")
+    except ModuleNotFoundError:
+        raise NotImplementedError(f"completing this session needs {what}, which this build of "
+                                  "the fake does not have yet") from None
+
+
+def _pay(ctx: Context, session: Obj, customer: Obj | None, payment_method: str) -> Obj:
+    payment_intents = _needs("payment_intents", "PaymentIntents")  # the contract's function
+
+    data = completion_params(ctx.store).get(session["id"], {}).get("payment_intent_data") or {}
+    extra = {key: data[key] for key in ("capture_method", "setup_future_usage",
+                                        "statement_descriptor", "statement_descriptor_suffix",
+                                        "receipt_email", "transfer_group", "on_behalf_of")
+             if key in data}
+    return payment_intents.create_and_confirm(
+        ctx, amount=session["amount_total"], currency=session["currency"],
+        customer=None if customer is None else customer["id"], payment_method=payment_method,
+        description=data.get("description"), metadata=data.get("metadata"), extra=extra)
+
+
+def _subscribe(ctx: Context, session: Obj, customer: Obj, payment_method: str) -> tuple[Obj, Obj]:
+    """The subscription and its first invoice (issue 14's internal function)."""
+    subscriptions = _needs("subscriptions", "Subscriptions")
+
+    data = completion_params(ctx.store).get(session["id"], {}).get("subscription_data") or {}
+    discount = session_discount(session)
+    return subscriptions.create_from_checkout(
+        ctx, customer=customer["id"], payment_method=payment_method,
+        items=[{"price": item["price"]["id"], "quantity": item["quantity"]}
+               for item in session["line_items"]["data"]],
+        subscription_data=data,
+        coupon=None if discount is None else discount["source"]["coupon"],
+        promotion_code=None if discount is None else discount["promotion_code"])
+
+
+def _set_up(ctx: Context, session: Obj, customer: Obj | None, payment_method: str) -> Obj:
+    setup_intents = _needs("setup_intents", "SetupIntents")
+
+    data = completion_params(ctx.store).get(session["id"], {}).get("setup_intent_data") or {}
+    return setup_intents.create_and_confirm(
+        ctx, customer=None if customer is None else customer["id"],
+        payment_method=payment_method, usage="off_session",
+        description=data.get("description"), metadata=data.get("metadata"))
+
+
+def _details(customer: Obj | None, email: str | None, name: str | None) -> Obj:
+    return {"address": None if customer is None else customer.get("address"),
+            "email": email, "name": name, "phone": None if customer is None else customer["phone"],
+            "tax_exempt": "none" if customer is None else customer["tax_exempt"], "tax_ids": []}
+
+
+def complete(ctx: Context, session: Obj, *, payment_method: str = "pm_card_visa",
+             promotion_code: str | None = None, email: str | None = None,
+             name: str | None = None) -> Attempt:
+    """The customer pays (or saves a card) on the hosted page of ``session``.
+
+    Payment mode: a PaymentIntent confirmed with ``payment_method`` (none when nothing is due);
+    subscription mode: the subscription and its first invoice, paid (a trial owes nothing);
+    setup mode: a SetupIntent.  On success the discount is redeemed, the session is
+    ``complete`` with its ``payment_status``, ``customer``, ``customer_details`` and links, and
+    ``checkout.session.completed`` is emitted.  A declined card (or one waiting for 3D Secure)
+    leaves the session ``open``, as the page would, with the failed intent in the answer."""
+    from .. import events
+
+    sweep(ctx)
+    if session["status"] != "open":
+        raise HostedPageError(NOT_OPEN.format(id=session["id"], status=session["status"]))
+    store = ctx.store
+    existing = store.get("customer", session["customer"]) if session["customer"] else None
+    if promotion_code is not None:
+        _enter_code(ctx, session, promotion_code, existing)
+    email = email or session["customer_email"] or (existing or {}).get("email") or DEFAULT_EMAIL
+    name = name or (existing or {}).get("name")
+    customer = _customer(ctx, session, email, name)
+    mode = session["mode"]
+    intent = None
+    payment_status = "paid"
+    if mode == "payment":
+        if session["amount_total"] == 0:
+            payment_status = "no_payment_required"
+        else:
+            intent = _pay(ctx, session, customer, payment_method)
+            session["payment_intent"] = intent["id"]
+            if intent["status"] == "processing":
+                payment_status = "unpaid"  # settles later: async_payment_succeeded|failed
+            elif intent["status"] not in ("succeeded", "requires_capture"):
+                return Attempt(session, False, intent)
+    elif mode == "subscription":
+        subscription, invoice = _subscribe(ctx, session, customer, payment_method)  # type: ignore[arg-type]
+        if subscription["status"] not in ("active", "trialing"):
+            return Attempt(session, False, invoice)
+        session["subscription"], session["invoice"] = subscription["id"], invoice["id"]
+        if invoice["amount_due"] == 0:
+            payment_status = "no_payment_required"  # [D] "the payment is delayed to a future date"
+    else:
+        intent = _set_up(ctx, session, customer, payment_method)
+        if intent["status"] != "succeeded":
+            return Attempt(session, False, intent)
+        session["setup_intent"] = intent["id"]
+        payment_status = "no_payment_required"
+    customer_id = None if customer is None else customer["id"]
+    _redeem(ctx, session, customer_id)
+    session.update(status="complete", url=None, payment_status=payment_status,
+                   customer=customer_id, customer_details=_details(customer, email, name))
+    open_sessions(store).pop(session["id"], None)
+    events.emit(ctx, "checkout.session.completed", session)
+    return Attempt(session, True, intent)
+
+
+def settle(ctx: Context, session: Obj, succeeded: bool) -> Obj:
+    """An asynchronous payment (``payment_status=unpaid`` at completion) succeeded or failed:
+    ``checkout.session.async_payment_succeeded|failed`` [D] (fulfillment docs)."""
+    from .. import events
+
+    if session["status"] != "complete" or session["payment_status"] != "unpaid":
+        raise HostedPageError(f"Checkout Session {session['id']} has no payment in flight.")
+    if succeeded:
+        session["payment_status"] = "paid"
+    events.emit(ctx, ASYNC_EVENTS[succeeded], session)
+    return session
