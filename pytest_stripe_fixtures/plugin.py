@@ -90,6 +90,7 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     import stripe
 
     from .fake import StripeFake
+    from .transports import webhooks  # noqa: F401 - WSGI/ASGI apps as webhook targets
     from .transports.http_libs import LibraryInterceptor, NetworkGuard
     from .transports.sdk import SDKInterceptor
 
@@ -134,6 +135,11 @@ def _report(request: pytest.FixtureRequest, fake: StripeFake, validate: bool) ->
     if fake.internal_errors:
         pytest.fail(f"{where}: the Stripe fake failed internally while answering "
                     f"{fake.internal_errors[0]}", pytrace=False)
+    if fake.webhooks.failures:
+        pytest.fail(f"{where}: a webhook handler failed every delivery attempt (pass "
+                    "check=False to deliver_to, or clear webhooks.failures, when that is the "
+                    "point):\n  " + "\n  ".join(str(f) for f in fake.webhooks.failures[:5]),
+                    pytrace=False)
     if not validate:
         return
     from .conformance import first_nonconforming

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from . import errors, expand, faults, formcodec, params, schemas, versions
+from . import errors, events, expand, faults, formcodec, params, schemas, versions
 from .clock import Clock
 from .http import Request, Response
 from .ids import IdFactory
 from .routing import ROUTER, Route
 from .store import Obj, Store
+from .webhooks import Webhooks
 
 LIVE_PREFIXES = ("sk_live_", "rk_live_")
 TEST_PREFIXES = ("sk_test_", "rk_test_")
@@ -152,6 +153,7 @@ class StripeFake:
         self._lock = threading.RLock()  # the accounts table and the log, never a request
         self._request_ids = IdFactory(None if seed is None else seed + 1)
         self._facts = schemas.shape_facts()
+        self.webhooks = Webhooks(self)
 
     # --- accounts --------------------------------------------------------------------
 
@@ -179,6 +181,7 @@ class StripeFake:
                 seed = None if self.seed is None else (self.seed if name == "default"
                                                        else f"{self.seed}:{name}")
                 account = accounts[name] = Account(IdFactory(seed))  # type: ignore[arg-type]
+                account.store.owner = (self, account)
                 while self.max_accounts is not None and len(accounts) > self.max_accounts:
                     accounts.popitem(last=False)
         return account
@@ -199,6 +202,26 @@ class StripeFake:
     def store(self) -> Store:
         return self.account().store
 
+    @property
+    def events(self) -> list[Any]:
+        """The (default) account's events so far, oldest first, as the ``GET /v1/events`` answer
+        renders them; attribute access works (``[e.type for e in stripe_fake.events]``)."""
+        return self.events_of()
+
+    def events_of(self, api_key: str | None = None) -> list[Any]:
+        """:attr:`events` of the account answering ``api_key``."""
+        store = self._account(api_key).store
+        now = self.clock.now()
+        return [events.as_attrs(events.render(self, store, e))
+                for e in reversed(list(events.all_events(store))) if events.alive(e, now)]
+
+    def trigger(self, event_type: str, api_key: str | None = None) -> list[Any]:
+        """Make the API calls that produce ``event_type`` (like ``stripe trigger``); returns
+        the events they produced, oldest first.  See ``fake/triggers.py`` for the flows."""
+        from .triggers import run
+
+        return run(self, event_type, api_key)
+
     def objects(self, object_type: str, api_key: str | None = None) -> list[Obj]:
         """Stored objects of one type (current API shape), newest first."""
         return list(self.account(api_key).store.all(object_type))
@@ -208,7 +231,15 @@ class StripeFake:
     def handle(self, request: Request) -> Response:
         """Answer one request.  Requests are served one at a time per account, so an
         idempotent retry racing its original sees the saved response, and threads see one
-        store; requests of other accounts (``isolate_keys``) run in parallel."""
+        store; requests of other accounts (``isolate_keys``) run in parallel.  The webhooks
+        of the events it caused are delivered after it is answered, outside the account's
+        lock (a handler may call the API back)."""
+        response = self._answer(request)
+        if self.webhooks.queue:
+            self.webhooks.drain()
+        return response
+
+    def _answer(self, request: Request) -> Response:
         method = request.method.upper()
         path, _, query = request.path.partition("?")
         if request.query:
@@ -263,7 +294,8 @@ class StripeFake:
                                       saved.text)
                     self._log(method, path, raw, replay, trace, idem_key, True)
                     return replay
-            text = self._execute(account, route, path_params, raw, version, request)
+            text = self._execute(account, route, path_params, raw, version, request,
+                                 {"id": headers["Request-Id"], "idempotency_key": idem_key})
             status, save = 200, True
         except errors.StripeError as exc:
             status, save = exc.status, exc.saved
@@ -331,7 +363,8 @@ class StripeFake:
         return response
 
     def _execute(self, account: Account, route: Route, path_params: dict[str, str],
-                 raw: dict[str, Any], version: str, request: Request) -> str:
+                 raw: dict[str, Any], version: str, request: Request,
+                 request_ref: dict[str, str | None]) -> str:
         """Validate, run the handler, render: the response body as JSON text."""
         endpoint = route.endpoint
         typed = params.validate(schemas.endpoints(version)[endpoint]["params"], raw)
@@ -345,7 +378,19 @@ class StripeFake:
             account.clock_seen = now
         for hook in _BEFORE_HANDLER:
             hook(ctx)
-        result = route.handler(ctx, **path_params)
+        if route.method == "GET":
+            result = route.handler(ctx, **path_params)
+        else:  # writes become events (fake/events.py)
+            recorder = events.begin(account.store, endpoint, path_params, request_ref)
+            try:
+                result = route.handler(ctx, **path_params)
+            except errors.StripeError:
+                events.finish(ctx, recorder)  # e.g. a declined charge: charge.failed
+                raise
+            except BaseException:
+                events.finish(ctx, recorder, keep=False)
+                raise
+            events.finish(ctx, recorder)
         store = account.store
         renderer = expand.Renderer(self._facts, lambda t, i: _lookup(store, t, i))
         body = renderer.render(result, tree)

@@ -27,6 +27,8 @@ PREFIXES: dict[str, tuple[str, int]] = {
     "card": ("card_", LONG),
     "bank_account": ("ba_", LONG),
     "request": ("req_", SHORT),
+    "event": ("evt_", LONG),
+    "webhook_endpoint": ("we_", LONG),
     "coupon": ("", 8),
 }
 

@@ -318,8 +318,15 @@ def downgrade(version: str, body: Any, view: View) -> Any:
     return body
 
 
+# Objects rendered in a version of their own (an event's ``api_version``): a request's version
+# leaves what they hold as it is.
+SELF_VERSIONED = frozenset({"event"})
+
+
 def _downgrade_tree(node: Any, by_object: dict[str, tuple[Change, ...]], view: View) -> None:
     if isinstance(node, dict):
+        if node.get("object") in SELF_VERSIONED:
+            return
         for value in node.values():
             if isinstance(value, (dict, list)):
                 _downgrade_tree(value, by_object, view)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 MODULES = ("products", "prices", "coupons", "promotion_codes", "discounts", "customers",
-           "cards", "sources", "charges")
+           "cards", "sources", "charges", "event_log", "webhook_endpoints")
 _loaded = False
 
 
