@@ -257,7 +257,7 @@ class StripeFake:
         if version_header is not None:
             version_header = _header_value(version_header)
         headers["Stripe-Version"] = version_header or self.default_version
-        if self.faults.active:
+        if self.faults._rules:  # noqa: SLF001 (hot path: no property call)
             injected = self._inject(request, method, path, query, headers, idem_key)
             if injected is not None:
                 return injected
