@@ -98,16 +98,35 @@ ENDPOINTS: dict[str, str] = {
     "POST /v1/payment_intents/{intent}/confirm": "payment_intent",
     "POST /v1/payment_intents/{intent}/capture": "payment_intent",
     "POST /v1/payment_intents/{intent}/cancel": "payment_intent",
+    "POST /v1/checkout/sessions": "checkout.session",
+    "GET /v1/checkout/sessions": "checkout.session_list",
+    "GET /v1/checkout/sessions/{session}": "checkout.session",
+    "POST /v1/checkout/sessions/{session}/expire": "checkout.session",
+    "GET /v1/checkout/sessions/{session}/line_items": "item_list",
+    "POST /v1/payment_links": "payment_link",
+    "GET /v1/payment_links": "payment_link_list",
+    "GET /v1/payment_links/{payment_link}": "payment_link",
+    "POST /v1/payment_links/{payment_link}": "payment_link",
+    "GET /v1/payment_links/{payment_link}/line_items": "item_list",
+    "GET /v1/events": "event_list",
+    "GET /v1/events/{id}": "event",
+    "POST /v1/webhook_endpoints": "webhook_endpoint",
+    "GET /v1/webhook_endpoints": "webhook_endpoint_list",
+    "GET /v1/webhook_endpoints/{webhook_endpoint}": "webhook_endpoint",
+    "POST /v1/webhook_endpoints/{webhook_endpoint}": "webhook_endpoint",
+    "DELETE /v1/webhook_endpoints/{webhook_endpoint}": "deleted_webhook_endpoint",
 }
 
 OBJECTS = (
     "product", "deleted_product", "price", "coupon", "deleted_coupon", "promotion_code",
     "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge", "card",
-    "deleted_card", "deleted_payment_source", "balance_transaction", "payment_method",
-    "payment_intent",
+    "deleted_card", "deleted_payment_source", "event", "webhook_endpoint",
+    "deleted_webhook_endpoint", "checkout.session", "payment_link", "item",
+    "balance_transaction", "payment_method", "payment_intent",
 )
 LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge",
-          "payment_source", "balance_transaction", "payment_method", "payment_intent")
+          "payment_source", "event", "webhook_endpoint", "checkout.session", "payment_link",
+          "item", "balance_transaction", "payment_method", "payment_intent")
 SEARCHED = ("product", "price", "customer", "charge", "payment_intent")
 # PaymentMethod type hashes: only the one named by `type` is present [V] (real 2023 bodies)
 _PM_TYPE_HASHES = (
@@ -132,6 +151,9 @@ INCLUDABLE: dict[str, tuple[str, ...]] = {
     "customer": ("cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax",
                  "tax_ids"),
     "charge": ("refunds",),
+    "checkout.session": ("line_items", "total_details.breakdown"),
+    "payment_link": ("line_items",),
+    "item": ("discounts", "taxes"),
 }
 # Expandable ids inside nested hashes (dotted), which the renderer reaches from the object.
 NESTED_EXPANDABLE: dict[str, dict[str, list[str]]] = {
@@ -174,6 +196,15 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     # [S] present only when relevant
     "refund": ("description", "failure_balance_transaction", "failure_reason",
                "instructions_email", "next_action"),
+    # [D] docs examples: only the hash of the chosen `type`
+    "payment_links_resource_after_completion": ("hosted_confirmation", "redirect"),
+    # [V] `{}` until a method's options are set
+    "checkout_session_payment_method_options": ("*",),
+    # includable `total_details.breakdown` (see INCLUDABLE)
+    "payment_pages_checkout_session_total_details": ("breakdown",),
+    "event": ("account",),  # Connect events only [S]
+    "notification_event_data": ("previous_attributes",),  # `*.updated` and a few others [S]
+    "webhook_endpoint": ("secret",),  # the create answer only [S]
 }
 # Params Stripe documents as ``""``-unsettable although the 2023 spec does not mark them.
 EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
@@ -183,6 +214,11 @@ EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
     "POST /v1/customers/{customer}": ("coupon", "promotion_code",
                                       # [S] description: "unset with an empty string" [R]
                                       "invoice_settings.default_payment_method"),
+}
+# Params whose 2023 schema is too narrow for the versions the fake serves.
+PARAM_OVERRIDES: dict[str, dict[str, Any]] = {
+    # the enum stops at 2023-08-16; the handler checks the version's form
+    "POST /v1/webhook_endpoints": {"api_version": {"type": "string", "maxLength": 5000}},
 }
 _KEEP_PARAM_KEYS = {"type", "properties", "required", "additionalProperties", "items", "anyOf",
                     "enum", "maxLength", "format"}
@@ -228,6 +264,7 @@ def endpoint_schema(spec: dict[str, Any], key: str) -> dict[str, Any]:
         for name, sub in schema.get("properties", {}).items():
             props[name] = clean_param(sub)
         required += schema.get("required", [])
+    props.update(PARAM_OVERRIDES.get(key, {}))
     for dotted in EMPTYABLE_CORRECTIONS.get(key, ()):
         *steps, name = dotted.split(".")
         holder = props
@@ -325,6 +362,7 @@ _EXPANDED_ONLY = {
     "account", "application", "application_fee", "invoice",
     "review", "transfer", "tax_code", "test_clock",
     "subscription", "bank_account", "customer_cash_balance_transaction",
+    "setup_intent", "shipping_rate", "tax_rate",
 }
 
 

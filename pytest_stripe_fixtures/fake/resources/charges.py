@@ -335,7 +335,7 @@ def create(ctx: Context) -> Obj:
         raise test_cards.card_error(declined, ctx.version, charge=charge["id"])
     sources.record_charge(ctx.store, source, amount)
     ctx.store.add(charge)
-    events.emit(ctx, "charge.succeeded", charge)
+    events.emit(ctx, "charge.succeeded", charge)  # uncaptured too (`captured: false`) [C]
     return charge
 
 
