@@ -98,6 +98,22 @@ ENDPOINTS: dict[str, str] = {
     "POST /v1/payment_intents/{intent}/confirm": "payment_intent",
     "POST /v1/payment_intents/{intent}/capture": "payment_intent",
     "POST /v1/payment_intents/{intent}/cancel": "payment_intent",
+    "POST /v1/setup_intents": "setup_intent",
+    "GET /v1/setup_intents": "setup_intent_list",
+    "GET /v1/setup_intents/{intent}": "setup_intent",
+    "POST /v1/setup_intents/{intent}": "setup_intent",
+    "POST /v1/setup_intents/{intent}/confirm": "setup_intent",
+    "POST /v1/setup_intents/{intent}/cancel": "setup_intent",
+    "GET /v1/setup_attempts": "setup_attempt_list",
+    "POST /v1/refunds": "refund",
+    "GET /v1/refunds": "refund_list",
+    "GET /v1/refunds/{refund}": "refund",
+    "POST /v1/refunds/{refund}": "refund",
+    "POST /v1/refunds/{refund}/cancel": "refund",
+    "POST /v1/charges/{charge}/refunds": "refund",
+    "GET /v1/charges/{charge}/refunds": "refund_list",
+    "GET /v1/charges/{charge}/refunds/{refund}": "refund",
+    "GET /v1/sources/{source}/source_transactions": "source_transaction_list",
     "POST /v1/checkout/sessions": "checkout.session",
     "GET /v1/checkout/sessions": "checkout.session_list",
     "GET /v1/checkout/sessions/{session}": "checkout.session",
@@ -122,11 +138,13 @@ OBJECTS = (
     "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge", "card",
     "deleted_card", "deleted_payment_source", "event", "webhook_endpoint",
     "deleted_webhook_endpoint", "checkout.session", "payment_link", "item",
-    "balance_transaction", "payment_method", "payment_intent",
+    "balance_transaction", "payment_method", "payment_intent", "setup_intent", "setup_attempt",
+    "refund", "source_transaction",
 )
 LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge",
           "payment_source", "event", "webhook_endpoint", "checkout.session", "payment_link",
-          "item", "balance_transaction", "payment_method", "payment_intent")
+          "item", "balance_transaction", "payment_method", "payment_intent", "setup_intent",
+          "setup_attempt", "refund", "source_transaction")
 SEARCHED = ("product", "price", "customer", "charge", "payment_intent")
 # PaymentMethod type hashes: only the one named by `type` is present [V] (real 2023 bodies)
 _PM_TYPE_HASHES = (
@@ -196,6 +214,12 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     # [S] present only when relevant
     "refund": ("description", "failure_balance_transaction", "failure_reason",
                "instructions_email", "next_action"),
+    "setup_attempt_payment_method_details": (  # only the hash named by `type`
+        "acss_debit", "au_becs_debit", "bacs_debit", "bancontact", "boleto", "card",
+        "card_present", "cashapp", "ideal", "klarna", "link", "paypal", "sepa_debit", "sofort",
+        "us_bank_account"),
+    "source_transaction": ("ach_credit_transfer", "chf_credit_transfer", "gbp_credit_transfer",
+                           "paper_check", "sepa_credit_transfer"),
     # [D] docs examples: only the hash of the chosen `type`
     "payment_links_resource_after_completion": ("hosted_confirmation", "redirect"),
     # [V] `{}` until a method's options are set

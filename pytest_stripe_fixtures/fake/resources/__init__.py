@@ -6,8 +6,8 @@ import importlib
 
 MODULES = ("products", "prices", "coupons", "promotion_codes", "discounts", "customers",
            "cards", "sources", "balance_transactions", "charges", "payment_methods",
-           "payment_intents", "event_log", "webhook_endpoints", "checkout_sessions",
-           "payment_links")
+           "payment_intents", "setup_intents", "refunds", "event_log", "webhook_endpoints",
+           "checkout_sessions", "payment_links")
 _loaded = False
 
 

@@ -102,6 +102,9 @@ def _money(amount: float, currency: str) -> str:
     return f"{symbol}{number}" if symbol else f"{currency.upper()} {number}"
 
 
+money = _money  # for other resources' messages (refunds)
+
+
 def check_amount(amount: int, currency: str, param: str = "amount") -> None:
     """Stripe's bounds on a charge amount: >= 1, >= 50 US cents equivalent, <= 8 digits."""
     if amount < 1:
@@ -346,7 +349,7 @@ def capture_charge(ctx: Context, charge: Obj, amount: int, p: dict[str, Any]) ->
     charge["amount_captured"] = amount
     charge["amount_refunded"] = charge["amount"] - amount
     charge["balance_transaction"] = balance_transactions.for_charge(
-        ctx, charge, _row_of_charge(charge), amount)
+        ctx, charge, row_of_charge(charge), amount)
     for name in ("receipt_email", "statement_descriptor", "statement_descriptor_suffix",
                  "transfer_group", "application_fee_amount"):
         if name in p:
@@ -363,7 +366,7 @@ def release(ctx: Context, charge: Obj) -> None:
         "amount_refunded": 0, "refunded": False})
 
 
-def _row_of_charge(charge: Obj) -> test_cards.Instrument | None:
+def row_of_charge(charge: Obj) -> test_cards.Instrument | None:
     details = (charge.get("payment_method_details") or {}).get("card") or {}
     return test_cards.by_fingerprint(details.get("fingerprint"))
 

@@ -156,7 +156,7 @@ def _state(ctx: Context, pi: Obj) -> Obj:
 # --- building blocks ------------------------------------------------------------------------------
 
 
-def _payment_method_types(p: dict[str, Any]) -> tuple[list[str], Obj | None]:
+def payment_method_types(p: dict[str, Any]) -> tuple[list[str], Obj | None]:
     types, auto = p.get("payment_method_types"), p.get("automatic_payment_methods")
     if types and auto:
         raise errors.invalid(TYPES_AND_AUTOMATIC, "payment_method_types")
@@ -189,7 +189,7 @@ def _check_amount(amount: int, currency: str) -> None:
         raise
 
 
-def _customer_id(ctx: Context, value: str | None) -> str | None:
+def customer_id(ctx: Context, value: str | None) -> str | None:
     if not value:
         return None
     return ctx.store.require("customer", value, param="customer", in_path=False)["id"]
@@ -213,8 +213,8 @@ def new_intent(ctx: Context, p: dict[str, Any]) -> Obj:
         for name in ("return_url", "off_session", "error_on_requires_action", "mandate_data"):
             if name in p:
                 raise errors.invalid(NEEDS_CONFIRM.format(param=name), name)
-    types, auto = _payment_method_types(p)
-    customer = _customer_id(ctx, p.get("customer"))
+    types, auto = payment_method_types(p)
+    customer = customer_id(ctx, p.get("customer"))
     pid = ctx.new_id("payment_intent")
     pi: Obj = {
         "id": pid,
@@ -264,14 +264,15 @@ def new_intent(ctx: Context, p: dict[str, Any]) -> Obj:
     return ctx.store.add(pi)
 
 
-def _next_action(pi: Obj, return_url: str | None, use_stripe_sdk: bool) -> Obj:
+def next_action(pi: Obj, return_url: str | None, use_stripe_sdk: bool) -> Obj:
     """What the customer must do: a 3D Secure redirect [V] shapes (§4.7)."""
-    attempt = pi["id"].replace("pi_", "payatt_", 1)
+    kind = "setup_intent" if pi["object"] == "setup_intent" else "payment_intent"
+    attempt = "payatt_" + pi["id"].split("_", 1)[1]
     if return_url and not use_stripe_sdk:
         return {"redirect_to_url": {
             "return_url": return_url,
-            "url": ("https://hooks.stripe.com/3d_secure_2/hosted?merchant=acct_fake&payment_intent="
-                    f"{pi['id']}&payment_intent_client_secret={pi['client_secret']}"
+            "url": (f"https://hooks.stripe.com/3d_secure_2/hosted?merchant=acct_fake&{kind}="
+                    f"{pi['id']}&{kind}_client_secret={pi['client_secret']}"
                     f"&publishable_key=pk_test_fake&source={attempt}")},
             "type": "redirect_to_url"}
     return {"type": "use_stripe_sdk",
@@ -309,7 +310,7 @@ def _pm_billing(pm: Obj) -> Obj:
     return pm["billing_details"]
 
 
-def _pm_obj(ctx: Context, pm_id: str) -> Obj:
+def pm_obj(ctx: Context, pm_id: str) -> Obj:
     return ctx.store.get("payment_method", pm_id) or ctx.store.require(
         "card", pm_id, param="payment_method", in_path=False)
 
@@ -392,7 +393,7 @@ def confirm_intent(ctx: Context, pi: Obj, p: dict[str, Any]) -> Obj:
     if "payment_method" in p:
         pm = _set_payment_method(ctx, pi, p["payment_method"])
     elif pi["payment_method"] is not None:
-        pm = _pm_obj(ctx, pi["payment_method"])
+        pm = pm_obj(ctx, pi["payment_method"])
     else:
         raise unexpected_state(ctx, pi, CONFIRM_NO_PM)
     off_session = bool(p.get("off_session"))
@@ -425,7 +426,7 @@ def confirm_intent(ctx: Context, pi: Obj, p: dict[str, Any]) -> Obj:
                                  extra={"decline_code": "authentication_not_handled",
                                         "payment_intent": pi, "payment_method": pm})
     if needs_auth:
-        pi["next_action"] = _next_action(pi, p.get("return_url"), bool(p.get("use_stripe_sdk")))
+        pi["next_action"] = next_action(pi, p.get("return_url"), bool(p.get("use_stripe_sdk")))
         pi["last_payment_error"] = None
         _move(pi, "needs_action")
         events.emit(ctx, "payment_intent.requires_action", pi)
@@ -444,7 +445,7 @@ def authenticate(ctx: Context, pi: Obj, succeed: bool = True) -> Obj:
         raise ValueError(f"PaymentIntent {pi['id']} is {pi['status']}, not requires_action: "
                          "there is nothing to authenticate")
     state = _state(ctx, pi)
-    pm = _pm_obj(ctx, pi["payment_method"])
+    pm = pm_obj(ctx, pi["payment_method"])
     if not succeed:
         pi["next_action"] = None
         pi["payment_method"] = None
@@ -581,9 +582,9 @@ def update(ctx: Context, intent: str) -> Obj:
     if "amount" in p or "currency" in p:
         _check_amount(p.get("amount", pi["amount"]), currency)
     if "payment_method_types" in p:
-        pi["payment_method_types"], pi["automatic_payment_methods"] = _payment_method_types(p)
+        pi["payment_method_types"], pi["automatic_payment_methods"] = payment_method_types(p)
     if "customer" in p:
-        pi["customer"] = _customer_id(ctx, p["customer"])
+        pi["customer"] = customer_id(ctx, p["customer"])
     if p.get("payment_method"):
         _set_payment_method(ctx, pi, p["payment_method"])
         if pi["status"] in (RPM, RCONF):
@@ -663,3 +664,16 @@ class Payments:
             if pi is None:
                 raise ValueError(f"no PaymentIntent {intent_id!r} in this fake")
             return authenticate(ctx, pi, succeed)
+
+    def settle_refund(self, refund_id: str, *, api_key: str | None = None) -> Obj:
+        """What happens to a card refund later: a ``pm_card_pendingRefund`` refund succeeds, a
+        ``pm_card_refundFail`` refund fails; others stay ``succeeded``.  Returns the refund."""
+        from . import refunds
+
+        with self._fake._lock:
+            ctx = self._fake.context(api_key)
+            ctx.store.touch()
+            refund = ctx.store.get("refund", refund_id)
+            if refund is None:
+                raise ValueError(f"no Refund {refund_id!r} in this fake")
+            return refunds.settle(ctx, refund)

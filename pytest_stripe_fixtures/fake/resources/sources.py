@@ -560,13 +560,40 @@ def receive_funds(store: Store, source_id: str, amount: int) -> Obj:
     if source["status"] in TERMINAL:
         raise ValueError(f"source {source_id} is {source['status']}")
     source["receiver"]["amount_received"] += amount
+    _record_transaction(store, source, amount)
     if source["status"] == "pending":
         source["status"] = "chargeable"
         events.emit_from_store(store, "source.chargeable", source)
     return source
 
 
+def _record_transaction(store: Store, source: Obj, amount: int) -> None:
+    """A ``source_transaction``: money the customer pushed to a receiver source [S]."""
+    owner = store.owner
+    kind = source["type"]
+    oid = (owner[1].ids.new("source_transaction") if owner is not None
+           else f"srctxn_{store.count('source_transaction') + 1:024d}")
+    details = source.get(kind) or {}
+    txn: Obj = {"id": oid, "object": "source_transaction", "amount": amount,
+                "created": owner[0].clock.now() if owner is not None else source["created"],
+                "currency": source["currency"], "livemode": False, "source": source["id"],
+                "status": "succeeded", "type": kind}
+    if kind == "ach_credit_transfer":  # [S] source_transaction_ach_credit_transfer_data
+        txn[kind] = {"customer_data": "", "fingerprint": details.get("fingerprint"),
+                     "last4": (details.get("account_number") or "0000")[-4:],
+                     "routing_number": details.get("routing_number")}
+    store.add(txn)
+
+
 # --- endpoints ----------------------------------------------------------------------------------
+
+
+@route("GET", "/v1/sources/{source}/source_transactions")
+def source_transactions(ctx: Context, source: str) -> Obj:
+    obj = ctx.store.require("source", source, param="source", in_path=True)
+    return lists.page(ctx.store.table("source_transaction"), ctx.params,
+                      f"/v1/sources/{obj['id']}/source_transactions",
+                      where=("source", obj["id"]))
 
 
 @route("POST", "/v1/sources")
