@@ -86,17 +86,55 @@ ENDPOINTS: dict[str, str] = {
     "GET /v1/webhook_endpoints/{webhook_endpoint}": "webhook_endpoint",
     "POST /v1/webhook_endpoints/{webhook_endpoint}": "webhook_endpoint",
     "DELETE /v1/webhook_endpoints/{webhook_endpoint}": "deleted_webhook_endpoint",
+    "POST /v1/test_helpers/test_clocks": "test_helpers.test_clock",
+    "GET /v1/test_helpers/test_clocks": "test_helpers.test_clock_list",
+    "GET /v1/test_helpers/test_clocks/{test_clock}": "test_helpers.test_clock",
+    "POST /v1/test_helpers/test_clocks/{test_clock}/advance": "test_helpers.test_clock",
+    "DELETE /v1/test_helpers/test_clocks/{test_clock}": "deleted_test_helpers.test_clock",
+    "POST /v1/subscriptions": "subscription",
+    "GET /v1/subscriptions": "subscription_list",
+    "GET /v1/subscriptions/search": "subscription_search_result",
+    "GET /v1/subscriptions/{subscription_exposed_id}": "subscription",
+    "POST /v1/subscriptions/{subscription_exposed_id}": "subscription",
+    "DELETE /v1/subscriptions/{subscription_exposed_id}": "subscription",
+    "POST /v1/subscriptions/{subscription}/resume": "subscription",
+    "POST /v1/subscription_items": "subscription_item",
+    "GET /v1/subscription_items": "subscription_item_list",
+    "GET /v1/subscription_items/{item}": "subscription_item",
+    "POST /v1/subscription_items/{item}": "subscription_item",
+    "DELETE /v1/subscription_items/{item}": "deleted_subscription_item",
+    "POST /v1/invoices": "invoice",
+    "GET /v1/invoices": "invoice_list",
+    "GET /v1/invoices/search": "invoice_search_result",
+    "GET /v1/invoices/{invoice}": "invoice",
+    "POST /v1/invoices/{invoice}": "invoice",
+    "DELETE /v1/invoices/{invoice}": "deleted_invoice",
+    "POST /v1/invoices/{invoice}/finalize": "invoice",
+    "POST /v1/invoices/{invoice}/pay": "invoice",
+    "POST /v1/invoices/{invoice}/send": "invoice",
+    "POST /v1/invoices/{invoice}/void": "invoice",
+    "POST /v1/invoices/{invoice}/mark_uncollectible": "invoice",
+    "GET /v1/invoices/{invoice}/lines": "line_item_list",
+    "POST /v1/invoiceitems": "invoiceitem",
+    "GET /v1/invoiceitems": "invoiceitem_list",
+    "GET /v1/invoiceitems/{invoiceitem}": "invoiceitem",
+    "POST /v1/invoiceitems/{invoiceitem}": "invoiceitem",
+    "DELETE /v1/invoiceitems/{invoiceitem}": "deleted_invoiceitem",
 }
 
 OBJECTS = (
     "product", "deleted_product", "price", "coupon", "deleted_coupon", "promotion_code",
     "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge", "card",
     "deleted_card", "deleted_payment_source", "event", "webhook_endpoint",
-    "deleted_webhook_endpoint",
+    "deleted_webhook_endpoint", "test_helpers.test_clock", "deleted_test_helpers.test_clock",
+    "subscription", "subscription_item", "deleted_subscription_item", "invoice",
+    "deleted_invoice", "invoiceitem", "deleted_invoiceitem", "line_item",
 )
 LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge",
-          "payment_source", "event", "webhook_endpoint")
-SEARCHED = ("product", "price", "customer", "charge")
+          "payment_source", "event", "webhook_endpoint",
+          "test_helpers.test_clock", "subscription", "subscription_item", "invoice",
+          "invoiceitem", "line_item")
+SEARCHED = ("product", "price", "customer", "charge", "subscription", "invoice")
 
 # Absent unless expanded (STRIPE-API-RULES.md section 7).
 INCLUDABLE: dict[str, tuple[str, ...]] = {
@@ -133,6 +171,7 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     "event": ("account",),  # Connect events only [S]
     "notification_event_data": ("previous_attributes",),  # `*.updated` and a few others [S]
     "webhook_endpoint": ("secret",),  # the create answer only [S]
+    "invoice": ("threshold_reason",),  # usage-threshold invoices only [S]
 }
 # Params Stripe documents as ``""``-unsettable although the 2023 spec does not mark them.
 EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
@@ -250,7 +289,7 @@ class ObjectSchemas:
     def _convert(self, node: dict[str, Any], refs: set[str], owner: str) -> dict[str, Any]:
         if "$ref" in node:
             target = node["$ref"].rsplit("/", 1)[1]
-            if target in OBJECTS or target not in _EXPANDED_ONLY:
+            if target not in _EXPANDED_ONLY:
                 refs.add(target)
                 return {"$ref": f"#/$defs/{target}"}
             return {"type": "object"}  # an object outside our scope, only seen when expanded
@@ -281,6 +320,7 @@ _EXPANDED_ONLY = {
     "account", "application", "application_fee", "balance_transaction", "invoice",
     "payment_intent", "review", "transfer", "tax_code", "test_clock", "payment_method",
     "subscription", "bank_account", "customer_cash_balance_transaction",
+    "test_helpers.test_clock",
 }
 
 

@@ -119,6 +119,17 @@ Hook = Callable[[Context], None]
 _BEFORE_HANDLER: list[Hook] = []
 
 
+TimeHook = Callable[["StripeFake", Account], None]
+_ON_TIME: list[TimeHook] = []
+
+
+def on_time_moved(hook: TimeHook) -> TimeHook:
+    """Register ``hook(fake, account)`` to run for every account after the fake's clock moved
+    (``stripe_fake.clock.advance``): subscriptions renew, trials end, retries run."""
+    _ON_TIME.append(hook)
+    return hook
+
+
 def before_handler(hook: Hook) -> Hook:
     """Register ``hook(ctx)`` to run before every handler: for state that moves with the clock
     alone (a coupon past its ``redeem_by``, a promotion code past its ``expires_at``)."""
@@ -142,6 +153,7 @@ class StripeFake:
         versions.version_key(default_version)
         self.seed = seed
         self.clock = Clock(now)
+        self.clock.listeners.append(self._time_moved)
         self.default_version = default_version
         self.isolate_keys = isolate_keys
         self.keep_log = keep_log
@@ -201,6 +213,17 @@ class StripeFake:
     @property
     def store(self) -> Store:
         return self.account().store
+
+    def _time_moved(self, now: int) -> None:
+        for account in list(self._accounts.values()):
+            with account.lock:
+                for hook in _ON_TIME:
+                    hook(self, account)
+
+    def context(self, account: Account | None = None) -> Context:
+        """A handler context outside any request (for work the clock triggers)."""
+        return Context(self, account or self.account(), {}, self.default_version,
+                       Request("POST", "/_clock"), "")
 
     @property
     def events(self) -> list[Any]:
@@ -367,7 +390,10 @@ class StripeFake:
                  request_ref: dict[str, str | None]) -> str:
         """Validate, run the handler, render: the response body as JSON text."""
         endpoint = route.endpoint
-        typed = params.validate(schemas.endpoints(version)[endpoint]["params"], raw)
+        entry = schemas.endpoints(version).get(endpoint)
+        if entry is None:  # an endpoint this API version does not have
+            raise errors.unrecognized_url(request.method.upper(), request.path.partition("?")[0])
+        typed = params.validate(entry["params"], raw)
         typed = versions.upgrade_params(version, endpoint, typed)
         expand_paths = typed.get("expand")
         tree = expand.parse(expand_paths) if expand_paths else {}

@@ -29,6 +29,12 @@ PREFIXES: dict[str, tuple[str, int]] = {
     "request": ("req_", SHORT),
     "event": ("evt_", LONG),
     "webhook_endpoint": ("we_", LONG),
+    "subscription": ("sub_", LONG),
+    "subscription_item": ("si_", SHORT),
+    "invoice": ("in_", LONG),
+    "invoiceitem": ("ii_", LONG),
+    "line_item": ("il_", LONG),
+    "test_helpers.test_clock": ("clock_", LONG),
     "coupon": ("", 8),
 }
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 MODULES = ("products", "prices", "coupons", "promotion_codes", "discounts", "customers",
-           "cards", "sources", "charges", "event_log", "webhook_endpoints")
+           "cards", "sources", "charges", "event_log", "webhook_endpoints",
+           "test_clocks", "invoices", "subscriptions")
 _loaded = False
 
 

@@ -25,7 +25,7 @@ INVALID_EMAIL = "Invalid email address: {value}"  # [R]
 INVALID_INVOICE_PREFIX = (  # [R] (rule [S]: "Must be 3-12 uppercase letters or numbers")
     "Invalid invoice_prefix: {value}. The prefix must be 3-12 uppercase letters or numbers.")
 PAYMENT_METHOD = "PaymentMethod"  # [V pattern] "No such PaymentMethod: ..."; not faked
-TEST_CLOCK = "test clock"  # [R] "No such test clock: ..."; test clocks are not faked
+TEST_CLOCK = "test_helpers.test_clock"  # [R] "No such test_helpers.test_clock: ..."
 
 SEARCH_FIELDS = {"created": "numeric", "email": "string", "metadata": "token", "name": "string",
                  "phone": "string"}
@@ -180,8 +180,6 @@ def _check_fields(p: dict[str, Any]) -> None:
     if method:
         raise errors.no_such(PAYMENT_METHOD, method, "invoice_settings[default_payment_method]",
                              in_path=False)
-    if "test_clock" in p:
-        raise errors.no_such(TEST_CLOCK, p["test_clock"], "test_clock", in_path=False)
 
 
 def _legacy_discount(ctx: Context, customer: Obj, legacy: dict[str, str] | None,
@@ -249,7 +247,9 @@ def create(ctx: Context) -> Obj:
         "tax_exempt": p.get("tax_exempt") or "none",
         "tax_ids": _sub_list(cid, "tax_ids",
                              [_tax_id(ctx, cid, raw) for raw in p.get("tax_id_data") or []]),
-        "test_clock": None,
+        "test_clock": None if "test_clock" not in p else ctx.store.require(
+            "test_helpers.test_clock", p["test_clock"], param="test_clock", in_path=False,
+            name=TEST_CLOCK)["id"],
     }
     _legacy_discount(ctx, customer, p.get(LEGACY_DISCOUNT), creating=True)
     ctx.store.add(customer)  # customer.created (fake/events.py), then its discount's event
