@@ -79,6 +79,35 @@ ENDPOINTS: dict[str, str] = {
     "GET /v1/charges/search": "charge_search_result",
     "GET /v1/charges/{charge}": "charge",
     "POST /v1/charges/{charge}": "charge",
+    "POST /v1/charges/{charge}/capture": "charge",
+    "GET /v1/balance_transactions": "balance_transaction_list",
+    "GET /v1/balance_transactions/{id}": "balance_transaction",
+    "POST /v1/payment_methods": "payment_method",
+    "GET /v1/payment_methods": "payment_method_list",
+    "GET /v1/payment_methods/{payment_method}": "payment_method",
+    "POST /v1/payment_methods/{payment_method}": "payment_method",
+    "POST /v1/payment_methods/{payment_method}/attach": "payment_method",
+    "POST /v1/payment_methods/{payment_method}/detach": "payment_method",
+    "GET /v1/customers/{customer}/payment_methods": "payment_method_list",
+    "GET /v1/customers/{customer}/payment_methods/{payment_method}": "payment_method",
+    "POST /v1/payment_intents": "payment_intent",
+    "GET /v1/payment_intents": "payment_intent_list",
+    "GET /v1/payment_intents/search": "payment_intent_search_result",
+    "GET /v1/payment_intents/{intent}": "payment_intent",
+    "POST /v1/payment_intents/{intent}": "payment_intent",
+    "POST /v1/payment_intents/{intent}/confirm": "payment_intent",
+    "POST /v1/payment_intents/{intent}/capture": "payment_intent",
+    "POST /v1/payment_intents/{intent}/cancel": "payment_intent",
+    "POST /v1/checkout/sessions": "checkout.session",
+    "GET /v1/checkout/sessions": "checkout.session_list",
+    "GET /v1/checkout/sessions/{session}": "checkout.session",
+    "POST /v1/checkout/sessions/{session}/expire": "checkout.session",
+    "GET /v1/checkout/sessions/{session}/line_items": "item_list",
+    "POST /v1/payment_links": "payment_link",
+    "GET /v1/payment_links": "payment_link_list",
+    "GET /v1/payment_links/{payment_link}": "payment_link",
+    "POST /v1/payment_links/{payment_link}": "payment_link",
+    "GET /v1/payment_links/{payment_link}/line_items": "item_list",
     "GET /v1/events": "event_list",
     "GET /v1/events/{id}": "event",
     "POST /v1/webhook_endpoints": "webhook_endpoint",
@@ -126,15 +155,33 @@ OBJECTS = (
     "product", "deleted_product", "price", "coupon", "deleted_coupon", "promotion_code",
     "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge", "card",
     "deleted_card", "deleted_payment_source", "event", "webhook_endpoint",
-    "deleted_webhook_endpoint", "test_helpers.test_clock", "deleted_test_helpers.test_clock",
+    "deleted_webhook_endpoint", "checkout.session", "payment_link", "item",
+    "balance_transaction", "payment_method", "payment_intent",
+    "test_helpers.test_clock", "deleted_test_helpers.test_clock",
     "subscription", "subscription_item", "deleted_subscription_item", "invoice",
     "deleted_invoice", "invoiceitem", "deleted_invoiceitem", "line_item",
 )
 LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge",
-          "payment_source", "event", "webhook_endpoint",
+          "payment_source", "event", "webhook_endpoint", "checkout.session", "payment_link",
+          "item", "balance_transaction", "payment_method", "payment_intent",
           "test_helpers.test_clock", "subscription", "subscription_item", "invoice",
           "invoiceitem", "line_item")
-SEARCHED = ("product", "price", "customer", "charge", "subscription", "invoice")
+SEARCHED = ("product", "price", "customer", "charge", "payment_intent", "subscription",
+            "invoice")
+# PaymentMethod type hashes: only the one named by `type` is present [V] (real 2023 bodies)
+_PM_TYPE_HASHES = (
+    "acss_debit", "affirm", "afterpay_clearpay", "alipay", "au_becs_debit", "bacs_debit",
+    "bancontact", "blik", "boleto", "card", "card_present", "cashapp", "customer_balance", "eps",
+    "fpx", "giropay", "grabpay", "ideal", "interac_present", "klarna", "konbini", "link", "oxxo",
+    "p24", "paynow", "paypal", "pix", "promptpay", "radar_options", "sepa_debit", "sofort",
+    "us_bank_account", "wechat_pay", "zip")
+_NEXT_ACTIONS = (
+    "alipay_handle_redirect", "boleto_display_details", "card_await_notification",
+    "cashapp_handle_redirect_or_display_qr_code", "display_bank_transfer_instructions",
+    "konbini_display_details", "oxxo_display_details", "paynow_display_qr_code",
+    "pix_display_qr_code", "promptpay_display_qr_code", "redirect_to_url", "use_stripe_sdk",
+    "verify_with_microdeposits", "wechat_pay_display_qr_code",
+    "wechat_pay_redirect_to_android_app", "wechat_pay_redirect_to_ios_app")
 
 # Absent unless expanded (STRIPE-API-RULES.md section 7).
 INCLUDABLE: dict[str, tuple[str, ...]] = {
@@ -144,6 +191,13 @@ INCLUDABLE: dict[str, tuple[str, ...]] = {
     "customer": ("cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax",
                  "tax_ids"),
     "charge": ("refunds",),
+    "checkout.session": ("line_items", "total_details.breakdown"),
+    "payment_link": ("line_items",),
+    "item": ("discounts", "taxes"),
+}
+# Expandable ids inside nested hashes (dotted), which the renderer reaches from the object.
+NESTED_EXPANDABLE: dict[str, dict[str, list[str]]] = {
+    "customer": {"invoice_settings.default_payment_method": ["payment_method"]},
 }
 # Present only in some states (by type, or when set); "*" makes every field optional.
 CONDITIONAL: dict[str, tuple[str, ...]] = {
@@ -168,6 +222,26 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     "source_order": ("email", "shipping"),
     "charge_fraud_details": ("*",),  # `{}` until someone reports the charge [V] fixtures
     "charge_outcome": ("rule",),  # only when a Radar rule acted [V] fixtures
+    "payment_method": _PM_TYPE_HASHES,
+    "api_errors": ("*",),  # an error carries only the keys that apply [V]
+    "payment_intent_next_action": _NEXT_ACTIONS,  # only the hash named by `type` [V]
+    "setup_intent_next_action": _NEXT_ACTIONS,
+    "payment_intent_payment_method_options": ("*",),  # one hash per payment method type
+    "setup_intent_payment_method_options": ("*",),
+    # [V] 2023 bodies: {installments, mandate_options, network, request_three_d_secure}
+    "payment_intent_payment_method_options_card": (
+        "capture_method", "setup_future_usage", "statement_descriptor_suffix_kana",
+        "statement_descriptor_suffix_kanji"),
+    "payment_flows_amount_details_resource_tip": ("amount",),  # `{"tip": {}}` [V]
+    # [S] present only when relevant
+    "refund": ("description", "failure_balance_transaction", "failure_reason",
+               "instructions_email", "next_action"),
+    # [D] docs examples: only the hash of the chosen `type`
+    "payment_links_resource_after_completion": ("hosted_confirmation", "redirect"),
+    # [V] `{}` until a method's options are set
+    "checkout_session_payment_method_options": ("*",),
+    # includable `total_details.breakdown` (see INCLUDABLE)
+    "payment_pages_checkout_session_total_details": ("breakdown",),
     "event": ("account",),  # Connect events only [S]
     "notification_event_data": ("previous_attributes",),  # `*.updated` and a few others [S]
     "webhook_endpoint": ("secret",),  # the create answer only [S]
@@ -178,7 +252,9 @@ EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
     # [D] Stripe staff, stripe-python#658: "unset the default price by passing default_price: ''"
     "POST /v1/products/{id}": ("default_price",),
     # [D]/[V] stripe-ruby-mock#665: `coupon=""` removes the customer's discount
-    "POST /v1/customers/{customer}": ("coupon", "promotion_code"),
+    "POST /v1/customers/{customer}": ("coupon", "promotion_code",
+                                      # [S] description: "unset with an empty string" [R]
+                                      "invoice_settings.default_payment_method"),
 }
 # Params whose 2023 schema is too narrow for the versions the fake serves.
 PARAM_OVERRIDES: dict[str, dict[str, Any]] = {
@@ -230,8 +306,14 @@ def endpoint_schema(spec: dict[str, Any], key: str) -> dict[str, Any]:
             props[name] = clean_param(sub)
         required += schema.get("required", [])
     props.update(PARAM_OVERRIDES.get(key, {}))
-    for name in EMPTYABLE_CORRECTIONS.get(key, ()):
-        props[name] = {"anyOf": [props[name], {"type": "string", "enum": [""]}]}
+    for dotted in EMPTYABLE_CORRECTIONS.get(key, ()):
+        *steps, name = dotted.split(".")
+        holder = props
+        for step in steps:
+            node = holder[step]
+            node = next(v for v in node.get("anyOf", [node]) if v.get("type") == "object")
+            holder = node["properties"]
+        holder[name] = {"anyOf": [holder[name], {"type": "string", "enum": [""]}]}
     params = {"type": "object", "properties": props, "required": sorted(required),
               "additionalProperties": False}
     return {"params": params, "path_params": path_params, "response": ENDPOINTS[key]}
@@ -278,6 +360,7 @@ class ObjectSchemas:
                 targets = sub.get("x-expansionResources", {}).get("oneOf", [])
                 if targets:
                     expandable[field] = [t["$ref"].rsplit("/", 1)[1] for t in targets]
+            expandable.update(NESTED_EXPANDABLE.get(name, {}))
             if expandable:
                 node["x-expandable"] = expandable
             if name in INCLUDABLE:
@@ -317,10 +400,11 @@ class ObjectSchemas:
 
 # Objects referenced only through expandable ids: never inlined (the fake leaves them as ids).
 _EXPANDED_ONLY = {
-    "account", "application", "application_fee", "balance_transaction", "invoice",
-    "payment_intent", "review", "transfer", "tax_code", "test_clock", "payment_method",
+    "account", "application", "application_fee", "invoice",
+    "review", "transfer", "tax_code", "test_clock",
     "subscription", "bank_account", "customer_cash_balance_transaction",
     "test_helpers.test_clock",
+    "setup_intent", "shipping_rate", "tax_rate",
 }
 
 
@@ -355,12 +439,14 @@ def error_schema(converter: ObjectSchemas) -> dict[str, Any]:
     inner = converter.document("api_errors")
     inner.pop("$schema", None)
     inner.pop("title", None)
+    inner.pop("$id", None)
+    defs = inner.pop("$defs", {})  # at the top, where version changes find embedded objects
     inner["required"] = ["type", "message"]
     inner["additionalProperties"] = True
     return {"$schema": DRAFT, "$id": "error.json",
             "title": "error",
             "type": "object", "properties": {"error": inner}, "required": ["error"],
-            "additionalProperties": False}
+            "additionalProperties": False, **({"$defs": defs} if defs else {})}
 
 
 def build_oldest(spec: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,15 @@ PREFIXES: dict[str, tuple[str, int]] = {
     "balance_transaction": ("txn_", LONG),
     "card": ("card_", LONG),
     "bank_account": ("ba_", LONG),
+    "payment_intent": ("pi_", LONG),
+    "payment_method": ("pm_", LONG),
+    "setup_intent": ("seti_", LONG),
+    "setup_attempt": ("setatt_", LONG),
+    "refund": ("re_", LONG),
+    "source_transaction": ("srctxn_", LONG),
+    "checkout.session": ("cs_test_a1", 56),  # cs_test_a1uVtOywngVrCV... [V] shape
+    "item": ("li_", LONG),  # [R] from docs examples
+    "payment_link": ("plink_", LONG),  # plink_1MoC3ULkdIwHu7ixZjtGpVl2 [D] docs example
     "request": ("req_", SHORT),
     "event": ("evt_", LONG),
     "webhook_endpoint": ("we_", LONG),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 
 MODULES = ("products", "prices", "coupons", "promotion_codes", "discounts", "customers",
-           "cards", "sources", "charges", "event_log", "webhook_endpoints",
+           "cards", "sources", "balance_transactions", "charges", "payment_methods",
+           "payment_intents", "event_log", "webhook_endpoints", "checkout_sessions",
+           "payment_links",
            "test_clocks", "invoices", "subscriptions")
 _loaded = False
 

@@ -648,7 +648,7 @@ def run_until(ctx: Context, until: int, clock_id: str | None) -> None:
 @on_time_moved
 def _follow_fake_clock(fake: StripeFake, account: Any) -> None:
     if account.store.count("subscription") or account.store.count("invoice"):
-        run_until(fake.context(account), fake.clock.now(), None)
+        run_until(fake.clock_context(account), fake.clock.now(), None)
 
 
 def shortest_interval_end(store: Store, clock_id: str, frozen: int) -> int | None:
