@@ -1019,6 +1019,8 @@ def invoice_in_path(ctx: Context, invoice: str) -> Obj:
 def create(ctx: Context) -> Obj:
     """A one-off draft (``auto_advance`` false by default for API invoices [D])."""
     p = ctx.params
+    if "customer" not in p:  # [S] optional in the spec; the fake bills customers only
+        raise errors.missing_param("customer")
     customer = _live_customer(ctx, p["customer"])
     at = billing_now(ctx, customer["id"])
     method = p.get("collection_method", "charge_automatically")
