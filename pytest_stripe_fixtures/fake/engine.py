@@ -44,6 +44,12 @@ class RequestRecord:
     idempotency_key: str | None
     replayed: bool
     response: Response
+    modelled: bool | None = None  # True: hand-written rules answered; False: the generic layer
+
+    @property
+    def generic(self) -> bool:
+        """Whether the generic layer (no hand-written rules) answered."""
+        return self.modelled is False
 
     def json(self) -> Any:
         return self.response.json()
@@ -116,9 +122,11 @@ class StripeFake:
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
                  keep_log: bool = True) -> None:
+        from .generic import register_older_shape
         from .resources import load_all
 
         load_all()
+        register_older_shape()
         versions.version_key(default_version)
         self.seed = seed
         self.clock = Clock(now)
@@ -190,7 +198,7 @@ class StripeFake:
         raw: dict[str, Any] = {}
         account: Account | None = None
         save = False
-        trace: dict[str, str | None] = {"endpoint": None, "version": None}
+        trace: dict[str, Any] = {"endpoint": None, "version": None, "modelled": None}
         try:
             account = self._authenticate(request)
             version = trace["version"] = self._version(version_header)
@@ -199,6 +207,7 @@ class StripeFake:
                 raise errors.unrecognized_url(method, path)
             route, path_params = found
             trace["endpoint"] = route.endpoint
+            trace["modelled"] = route.modelled
             try:
                 raw = formcodec.decode(query, request.body if method == "POST" else None)
             except formcodec.FormError as exc:
@@ -280,12 +289,12 @@ class StripeFake:
         return saved.response
 
     def _log(self, method: str, path: str, raw: dict[str, Any], response: Response,
-             trace: dict[str, str | None], idem_key: str | None, replayed: bool) -> None:
+             trace: dict[str, Any], idem_key: str | None, replayed: bool) -> None:
         if self.keep_log:
             self.requests.append(RequestRecord(
                 method, path, raw, response.status, trace["endpoint"], trace["version"],
                 response.headers["Request-Id"], response.headers.get("Stripe-Version"),
-                idem_key, replayed, response))
+                idem_key, replayed, response, trace["modelled"]))
 
     @property
     def last_request(self) -> RequestRecord | None:
