@@ -48,7 +48,11 @@ def _seeded() -> tuple[StripeFake, dict[str, list[str]]]:
 
 FAKE, IDS = _seeded()
 
-scalars = st.one_of(st.text(max_size=12), st.integers(-10**6, 10**12).map(str),
+# Hostile numbers: beyond 64 bits, beyond Python's 4,300-digit int() limit, non-ASCII digits.
+huge_numbers = st.one_of(
+    st.integers(19, 30).map(lambda n: "9" * n), st.just("1" * 4301), st.just("-" + "7" * 5000),
+    st.just("1" * 5000 + ".5"), st.sampled_from(["１２", "٣", "12٣", "१००", "²", "1_000"]))
+scalars = st.one_of(st.text(max_size=12), st.integers(-10**6, 10**12).map(str), huge_numbers,
                     st.sampled_from(["", "true", "false", "inf", "null", "usd", "month",
                                      "0", "-1", "1e9", "once", "repeating", "tiered"]))
 values = st.recursive(scalars, lambda inner: st.one_of(
@@ -81,7 +85,7 @@ def from_schema(node: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
     elif kind == "array":
         plausible = st.lists(from_schema(node.get("items") or {}, depth + 1), max_size=3)
     elif kind == "integer":
-        plausible = st.integers(-5, 10**10).map(str)
+        plausible = st.one_of(st.integers(-5, 10**10).map(str), huge_numbers)
     elif kind == "number":
         plausible = st.floats(-5, 1e6, allow_nan=False).map(lambda f: f"{f:.3f}")
     elif kind == "boolean":
@@ -110,14 +114,19 @@ def requests(draw: st.DrawFn) -> Request:
     body: Any = urlencode(encode(params))
     if draw(st.integers(0, 9)) == 0:
         body = draw(st.binary(max_size=40))
+    elif draw(st.integers(0, 14)) == 0:  # long and deep bracketed keys
+        depth = draw(st.sampled_from([3, 25, 2000, 20000]))
+        body = "metadata" + draw(st.sampled_from(["[a]", "[", "[]", "]["])) * depth + "=1"
     version = draw(st.sampled_from([None, versions.OLDEST, versions.CURRENT] * 4
-                                   + ["2024-01-01", "garbage"]))
+                                   + ["2024-01-01", "garbage", "2023-08-16.zzz", "1970-01-01",
+                                      "2023-08-16\r\n x", "２０２３-08-16"]))
     headers = {"Authorization": draw(st.sampled_from(
         ["Bearer sk_test_fake"] * 30 + ["", "Bearer pk_test_x", "Basic !!", "Bearer sk_live_x"]))}
     if version:
         headers["Stripe-Version"] = version
     if method == "POST" and draw(st.booleans()):
-        headers["Idempotency-Key"] = draw(st.sampled_from(["k1", "k2", "x" * 300]))
+        headers["Idempotency-Key"] = draw(st.sampled_from(["k1", "k2", "x" * 300, "", " ",
+                                                           "k\r\n 3"]))
     if method in ("GET", "DELETE"):
         return Request(method, path, query=body if isinstance(body, str) else "", headers=headers)
     return Request(method, path, body=body, headers=headers)
@@ -131,6 +140,7 @@ def test_every_answer_is_a_well_formed_stripe_response(request: Request) -> None
     assert response.status != 500
     body = json.loads(response.text)
     assert response.headers["Request-Id"].startswith("req_")
+    assert not any("\r" in v or "\n" in v for v in response.headers.values())
     if response.status >= 400:
         assert set(body) == {"error"}
         assert body["error"]["type"] in ("invalid_request_error", "idempotency_error", "card_error")

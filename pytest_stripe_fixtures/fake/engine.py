@@ -10,22 +10,27 @@ from __future__ import annotations
 import json
 import threading
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from . import errors, expand, formcodec, params, schemas, versions
+from . import errors, events, expand, faults, formcodec, params, schemas, versions
 from .clock import Clock
 from .http import Request, Response
 from .ids import IdFactory
 from .routing import ROUTER, Route
 from .store import Obj, Store
+from .webhooks import Webhooks
 
 LIVE_PREFIXES = ("sk_live_", "rk_live_")
 TEST_PREFIXES = ("sk_test_", "rk_test_")
 PUBLISHABLE_PREFIXES = ("pk_test_", "pk_live_")
 MAX_IDEMPOTENCY_KEY = 255
+IDEMPOTENCY_WINDOW = 24 * 60 * 60  # Stripe prunes keys once they are 24 hours old [D]
+MAX_IDEMPOTENCY_KEYS = 5_000  # per account: the oldest key is forgotten first beyond this
+MAX_ACCOUNTS = 1_000  # per-key accounts (isolate_keys): the least recently used goes first
 _to_json = json.JSONEncoder(check_circular=False).encode  # bodies are trees: no cycles
 
 
@@ -44,6 +49,7 @@ class RequestRecord:
     idempotency_key: str | None
     replayed: bool
     response: Response
+    injected: faults.Fault | None = None  # the fault that answered instead of the fake
     modelled: bool | None = None  # True: hand-written rules answered; False: the generic layer
 
     @property
@@ -64,16 +70,30 @@ class _Saved:
     method: str
     raw_params: dict[str, Any]
     response: Response
+    saved_at: int = 0
 
 
 @dataclass
 class Account:
-    """One Stripe account in test mode: its objects, ids and idempotency keys."""
+    """One Stripe account in test mode: its objects, ids and idempotency keys.
+
+    ``lock`` serializes the requests of this account (other accounts run in parallel)."""
 
     ids: IdFactory
     store: Store = field(default_factory=Store)
-    idempotency: dict[str, _Saved] = field(default_factory=dict)
+    idempotency: OrderedDict[str, _Saved] = field(default_factory=OrderedDict)
     clock_seen: int | None = None  # the clock at the last request (moves invalidate caches)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def forget_expired_keys(self, now: int) -> None:
+        """Drop keys saved 24 hours (of the fake's clock) ago or more, and the oldest beyond
+        :data:`MAX_IDEMPOTENCY_KEYS`; keys are kept in the order they were saved."""
+        saved = self.idempotency
+        while saved:
+            oldest = next(iter(saved.values()))
+            if len(saved) <= MAX_IDEMPOTENCY_KEYS and now - oldest.saved_at < IDEMPOTENCY_WINDOW:
+                return
+            saved.popitem(last=False)
 
 
 class Context:
@@ -121,7 +141,7 @@ class StripeFake:
 
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
-                 keep_log: bool = True) -> None:
+                 keep_log: bool = True, max_accounts: int | None = MAX_ACCOUNTS) -> None:
         from .generic import register_older_shape
         from .resources import load_all
 
@@ -133,12 +153,15 @@ class StripeFake:
         self.default_version = default_version
         self.isolate_keys = isolate_keys
         self.keep_log = keep_log
+        self.max_accounts = max_accounts
         self.requests: list[RequestRecord] = []
         self.internal_errors: list[str] = []
-        self._accounts: dict[str, Account] = {}
-        self._lock = threading.RLock()
+        self.faults = faults.Faults()
+        self._accounts: OrderedDict[str, Account] = OrderedDict()
+        self._lock = threading.RLock()  # the accounts table and the log, never a request
         self._request_ids = IdFactory(None if seed is None else seed + 1)
         self._facts = schemas.shape_facts()
+        self.webhooks = Webhooks(self)
 
     # --- accounts --------------------------------------------------------------------
 
@@ -151,25 +174,61 @@ class StripeFake:
 
     def _account(self, api_key: str | None = None) -> Account:
         name = api_key if (self.isolate_keys and api_key) else "default"
-        account = self._accounts.get(name)
-        if account is None:
-            seed = None if self.seed is None else (self.seed if name == "default"
-                                                   else f"{self.seed}:{name}")
-            account = self._accounts[name] = Account(IdFactory(seed))  # type: ignore[arg-type]
+        accounts = self._accounts
+        account = accounts.get(name)
+        if account is not None:
+            if self.isolate_keys:
+                try:
+                    accounts.move_to_end(name)  # least recently used first
+                except KeyError:  # reset by another thread meanwhile
+                    pass
+            return account
+        with self._lock:
+            account = accounts.get(name)
+            if account is None:
+                seed = None if self.seed is None else (self.seed if name == "default"
+                                                       else f"{self.seed}:{name}")
+                account = accounts[name] = Account(IdFactory(seed))  # type: ignore[arg-type]
+                account.store.owner = (self, account)
+                while self.max_accounts is not None and len(accounts) > self.max_accounts:
+                    accounts.popitem(last=False)
         return account
 
-    def reset(self, api_key: str | None = None) -> None:
-        """Forget one account (by key) or everything."""
+    def reset(self, api_key: str | None = None) -> bool:
+        """Forget one account (by key) or everything; whether there was something to forget."""
         with self._lock:
             if api_key is None:
                 self._accounts.clear()
                 self.requests.clear()
-            else:
-                self._accounts.pop(api_key if self.isolate_keys else "default", None)
+                self.faults.clear()
+                return True
+            self.faults.clear(api_key)
+            return self._accounts.pop(api_key if self.isolate_keys else "default",
+                                      None) is not None
 
     @property
     def store(self) -> Store:
         return self.account().store
+
+    @property
+    def events(self) -> list[Any]:
+        """The (default) account's events so far, oldest first, as the ``GET /v1/events`` answer
+        renders them; attribute access works (``[e.type for e in stripe_fake.events]``)."""
+        return self.events_of()
+
+    def events_of(self, api_key: str | None = None) -> list[Any]:
+        """:attr:`events` of the account answering ``api_key``."""
+        store = self._account(api_key).store
+        now = self.clock.now()
+        return [events.as_attrs(events.render(self, store, e))
+                for e in reversed(list(events.all_events(store))) if events.alive(e, now)]
+
+    def trigger(self, event_type: str, api_key: str | None = None) -> list[Any]:
+        """Make the API calls that produce ``event_type`` (like ``stripe trigger``); returns
+        the events they produced, oldest first.  See ``fake/triggers.py`` for the flows."""
+        from .triggers import run
+
+        return run(self, event_type, api_key)
 
     def objects(self, object_type: str, api_key: str | None = None) -> list[Obj]:
         """Stored objects of one type (current API shape), newest first."""
@@ -178,12 +237,17 @@ class StripeFake:
     # --- the pipeline ----------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        """Answer one request.  Requests are served one at a time per fake, so an idempotent
-        retry racing its original sees the saved response, and threads see one store."""
-        with self._lock:
-            return self._handle(request)
+        """Answer one request.  Requests are served one at a time per account, so an
+        idempotent retry racing its original sees the saved response, and threads see one
+        store; requests of other accounts (``isolate_keys``) run in parallel.  The webhooks
+        of the events it caused are delivered after it is answered, outside the account's
+        lock (a handler may call the API back)."""
+        response = self._answer(request)
+        if self.webhooks.queue:
+            self.webhooks.drain()
+        return response
 
-    def _handle(self, request: Request) -> Response:
+    def _answer(self, request: Request) -> Response:
         method = request.method.upper()
         path, _, query = request.path.partition("?")
         if request.query:
@@ -192,15 +256,34 @@ class StripeFake:
                    "Content-Type": "application/json"}
         idem_key = request.header("Idempotency-Key") if method == "POST" else None
         if idem_key is not None:
-            headers["Idempotency-Key"] = idem_key
+            idem_key = _header_value(idem_key)
+            if idem_key:
+                headers["Idempotency-Key"] = idem_key
+            else:  # an empty header is no key
+                idem_key = None
         version_header = request.header("Stripe-Version")
+        if version_header is not None:
+            version_header = _header_value(version_header)
         headers["Stripe-Version"] = version_header or self.default_version
+        if self.faults.active:
+            injected = self._inject(request, method, path, query, headers, idem_key)
+            if injected is not None:
+                return injected
+        try:
+            account = self._authenticate(request)
+        except errors.StripeError as exc:
+            return self._answer_error(exc, method, path, headers, idem_key)
+        with account.lock:
+            return self._handle(request, account, method, path, query, headers, idem_key,
+                                version_header)
+
+    def _handle(self, request: Request, account: Account, method: str, path: str, query: str,
+                headers: dict[str, str], idem_key: str | None,
+                version_header: str | None) -> Response:
         raw: dict[str, Any] = {}
-        account: Account | None = None
         save = False
         trace: dict[str, Any] = {"endpoint": None, "version": None, "modelled": None}
         try:
-            account = self._authenticate(request)
             version = trace["version"] = self._version(version_header)
             found = ROUTER.match(method, path)
             if found is None:
@@ -220,7 +303,8 @@ class StripeFake:
                                       saved.text)
                     self._log(method, path, raw, replay, trace, idem_key, True)
                     return replay
-            text = self._execute(account, route, path_params, raw, version, request)
+            text = self._execute(account, route, path_params, raw, version, request,
+                                 {"id": headers["Request-Id"], "idempotency_key": idem_key})
             status, save = 200, True
         except errors.StripeError as exc:
             status, save = exc.status, exc.saved
@@ -231,13 +315,65 @@ class StripeFake:
                 "An unknown error occurred (pytest-stripe-fixtures internal error; see the "
                 "test report).", status=500, type="api_error").body())
         response = Response(status, headers, text)
-        if save and idem_key is not None and account is not None:
-            account.idempotency.setdefault(idem_key, _Saved(path, method, raw, response))
+        if save and idem_key is not None and idem_key not in account.idempotency:
+            now = self.clock.now()
+            account.idempotency[idem_key] = _Saved(path, method, raw, response, now)
+            account.forget_expired_keys(now)
         self._log(method, path, raw, response, trace, idem_key, False)
         return response
 
+    def _answer_error(self, exc: errors.StripeError, method: str, path: str,
+                      headers: dict[str, str], idem_key: str | None) -> Response:
+        response = Response(exc.status, headers, json.dumps(exc.body(self._log_url(headers))))
+        self._log(method, path, {}, response, {"endpoint": None, "version": None}, idem_key,
+                  False)
+        return response
+
+    def _inject(self, request: Request, method: str, path: str, query: str,
+                headers: dict[str, str], idem_key: str | None) -> Response | None:
+        """The injected answer when a fault rule takes this request, else None."""
+        found = ROUTER.match(method, path)
+        endpoint = found[0].endpoint if found else None
+        raw: dict[str, Any] | None = None
+        if self.faults.needs_params():
+            try:
+                raw = formcodec.decode(query, request.body if method == "POST" else None)
+            except formcodec.FormError:
+                raw = None
+        try:
+            api_key: str | None = _api_key(request.header("Authorization"))
+        except errors.StripeError:
+            api_key = None
+        fault = self.faults.take(method, path, endpoint, api_key, raw)
+        if fault is None:
+            return None
+        if fault.error is None and fault.body is None and fault.status is None:
+            # latency only: the request is answered as usual, later
+            account = self._account(api_key) if api_key else None
+            if account is None:
+                return None
+            with account.lock:
+                answered = self._handle(request, account, method, path, query, headers,
+                                        idem_key, headers["Stripe-Version"])
+            answered.delay = fault.latency
+            if self.keep_log and self.requests:
+                self.requests[-1].injected = fault
+            return answered
+        status, body, extra = fault.answer(idem_key)
+        if "error" in body and isinstance(body["error"], dict) and fault.body is None:
+            body["error"]["request_log_url"] = self._log_url(headers)
+            body["error"] = dict(sorted(body["error"].items()))
+        response = Response(status, {**headers, **extra}, json.dumps(body),
+                            delay=fault.latency, drop=fault.drop)
+        if self.keep_log:
+            self.requests.append(RequestRecord(
+                method, path, raw or {}, status, endpoint, None, headers["Request-Id"],
+                headers.get("Stripe-Version"), idem_key, False, response, fault))
+        return response
+
     def _execute(self, account: Account, route: Route, path_params: dict[str, str],
-                 raw: dict[str, Any], version: str, request: Request) -> str:
+                 raw: dict[str, Any], version: str, request: Request,
+                 request_ref: dict[str, str | None]) -> str:
         """Validate, run the handler, render: the response body as JSON text."""
         endpoint = route.endpoint
         typed = params.validate(schemas.endpoints(version)[endpoint]["params"], raw)
@@ -251,7 +387,19 @@ class StripeFake:
             account.clock_seen = now
         for hook in _BEFORE_HANDLER:
             hook(ctx)
-        result = route.handler(ctx, **path_params)
+        if route.method == "GET":
+            result = route.handler(ctx, **path_params)
+        else:  # writes become events (fake/events.py)
+            recorder = events.begin(account.store, endpoint, path_params, request_ref)
+            try:
+                result = route.handler(ctx, **path_params)
+            except errors.StripeError:
+                events.finish(ctx, recorder)  # e.g. a declined charge: charge.failed
+                raise
+            except BaseException:
+                events.finish(ctx, recorder, keep=False)
+                raise
+            events.finish(ctx, recorder)
         store = account.store
         renderer = expand.Renderer(self._facts, lambda t, i: _lookup(store, t, i))
         body = renderer.render(result, tree)
@@ -280,6 +428,9 @@ class StripeFake:
         saved = account.idempotency.get(key)
         if saved is None:
             return None
+        if self.clock.now() - saved.saved_at >= IDEMPOTENCY_WINDOW:  # pruned: a new request
+            del account.idempotency[key]
+            return None
         if saved.endpoint_path != path or saved.method != method:
             raise errors.StripeError(errors.IDEMPOTENCY_ENDPOINT.format(
                 old=saved.endpoint_path, new=path, key=key), type="idempotency_error")
@@ -290,11 +441,12 @@ class StripeFake:
 
     def _log(self, method: str, path: str, raw: dict[str, Any], response: Response,
              trace: dict[str, Any], idem_key: str | None, replayed: bool) -> None:
+        """One record per answer (``list.append`` is atomic: no lock)."""
         if self.keep_log:
             self.requests.append(RequestRecord(
                 method, path, raw, response.status, trace["endpoint"], trace["version"],
                 response.headers["Request-Id"], response.headers.get("Stripe-Version"),
-                idem_key, replayed, response, trace["modelled"]))
+                idem_key, replayed, response, modelled=trace.get("modelled")))
 
     @property
     def last_request(self) -> RequestRecord | None:
@@ -303,6 +455,14 @@ class StripeFake:
     def _log_url(self, headers: dict[str, str]) -> str:
         return (f"https://dashboard.stripe.com/test/logs/{headers['Request-Id']}"
                 f"?t={self.clock.now()}")
+
+
+def _header_value(value: str) -> str:
+    """A header value as echoed back: folded lines (obs-fold) and stray CR/LF become one
+    space, so a response header never carries a line break."""
+    if "\r" in value or "\n" in value:
+        return " ".join(value.split())
+    return value.strip()
 
 
 @lru_cache(maxsize=256)

@@ -84,6 +84,24 @@ IDEMPOTENCY_ENDPOINT = (  # [V]
     "for ('{old}' vs '{new}'). Try using a key other than '{key}' if you meant to execute a "
     "different request."
 )
+IDEMPOTENCY_IN_USE = (  # [R] (wording not verified)
+    "There is currently another in-progress request using this Idempotent Key (that probably "
+    "means you submitted twice, and the other request is still going through): {key}. Please "
+    "try again later."
+)
+RATE_LIMIT = (  # [C]
+    "Request rate limit exceeded. Learn more about rate limits here "
+    "https://stripe.com/docs/rate-limits."
+)
+LOCK_TIMEOUT = (  # [C]
+    "This object cannot be accessed right now because another API request or Stripe process is "
+    "currently accessing it. If you see this error intermittently, retry the request. If you "
+    "see this error frequently and are making multiple concurrent requests to a single object, "
+    "make your requests serially or at a lower rate. See https://stripe.com/docs/rate-limits "
+    "for more details."
+)
+API_ERROR = "An unknown error occurred"  # [V] (stripe-go#547)
+CARD_DECLINED_GENERIC = "Your card was declined."  # [V]
 IDEMPOTENCY_KEY_TOO_LONG = "Idempotency keys can be at most 255 characters long."  # [R]
 CANNOT_EXPAND = "This property cannot be expanded ({field})."  # [V]
 CANNOT_EXPAND_LIST = (  # [V]

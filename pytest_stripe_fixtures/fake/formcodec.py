@@ -21,26 +21,39 @@ class FormError(ValueError):
         self.param = param
 
 
+MAX_DEPTH = 20  # bracket levels in one key; Stripe's deepest params use six
+
+
 def split_key(key: str) -> list[str]:
-    """``a[b][0][]`` -> ``["a", "b", "0", ""]``; raises FormError on unbalanced brackets."""
-    head, sep, rest = key.partition("[")
-    if not sep:
+    """``a[b][0][]`` -> ``["a", "b", "0", ""]``; raises FormError on unbalanced brackets or
+    more than :data:`MAX_DEPTH` levels.  One left-to-right scan (linear in the key's length,
+    whatever it holds), no slicing of the rest."""
+    first = key.find("[")
+    if first < 0:
         if "]" in key:
-            raise FormError(f"Invalid parameter name: {key}", key)
+            raise FormError(f"Invalid parameter name: {_shown(key)}", key)
         return [key]
-    parts = [head]
-    if not rest:  # "name[" with nothing after the bracket
-        raise FormError(f"Invalid parameter name: {key}", key)
-    while rest:
-        name, close, rest = rest.partition("]")
-        if not close or "[" in name:
-            raise FormError(f"Invalid parameter name: {key}", key)
+    parts = [key[:first]]
+    if "]" in parts[0]:
+        raise FormError(f"Invalid parameter name: {_shown(key)}", key)
+    i, n = first, len(key)
+    while i < n:
+        if key[i] != "[" or len(parts) > MAX_DEPTH:
+            raise FormError(f"Invalid parameter name: {_shown(key)}", key)
+        close = key.find("]", i + 1)
+        if close < 0:
+            raise FormError(f"Invalid parameter name: {_shown(key)}", key)
+        name = key[i + 1:close]
+        if "[" in name:
+            raise FormError(f"Invalid parameter name: {_shown(key)}", key)
         parts.append(name)
-        if rest:
-            if rest[0] != "[":
-                raise FormError(f"Invalid parameter name: {key}", key)
-            rest = rest[1:]
+        i = close + 1
     return parts
+
+
+def _shown(key: str, limit: int = 100) -> str:
+    """A key as echoed in a message: long ones cut, so an error is never megabytes."""
+    return key if len(key) <= limit else key[:limit] + "..."
 
 
 def decode(*sources: str | bytes | None) -> Decoded:
@@ -56,7 +69,7 @@ def decode(*sources: str | bytes | None) -> Decoded:
                 raise FormError("Request body is not valid UTF-8.", "") from exc
         for key, value in _pairs(source):
             if key.startswith("[") or not key:
-                raise FormError(f"Invalid parameter name: {key}", key)
+                raise FormError(f"Invalid parameter name: {_shown(key)}", key)
             _assign(out, split_key(key), value, key)
     return out
 

@@ -36,11 +36,17 @@ class Request:
 
 @dataclass
 class Response:
-    """Status, headers and the JSON body as text (what goes on the wire)."""
+    """Status, headers and the JSON body as text (what goes on the wire).
+
+    An injected fault may ask the transport to ``delay`` the answer (seconds) or to ``drop``
+    it: ``"connection"`` (the client sees the connection fail) or ``"timeout"`` (the client
+    sees its request time out); a dropped response has no status worth reading."""
 
     status: int
     headers: dict[str, str]
     text: str
+    delay: float = 0.0
+    drop: str | None = None
 
     def json(self) -> Any:
         return json.loads(self.text)

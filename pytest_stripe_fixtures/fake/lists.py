@@ -209,7 +209,7 @@ def _decode_page(token: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         kind, _, value = raw.partition(":")
-        if kind != "pos" or not value.isdigit():
+        if kind != "pos" or not value.isascii() or not value.isdigit() or len(value) > 18:
             raise ValueError(raw)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:

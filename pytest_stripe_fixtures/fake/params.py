@@ -8,15 +8,42 @@ Stripe's OpenAPI spec by ``tools/gen_schemas.py``): JSON-Schema-like nodes with 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from . import errors
 
-_INT = re.compile(r"-?\d+\Z")
-_DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)\Z")
+# ASCII digits only: ``\d`` would take "１２" or "٣" as numbers, which Stripe refuses.
+_INT = re.compile(r"-?[0-9]+\Z")
+_DECIMAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z")
 _MAX_SHOWN = 30  # characters of a too-long value echoed in the message
+# Stripe's integers are 64-bit: a longer one is "Invalid integer" (never a 4,300-digit int()).
+INT64_MAX = 2**63 - 1
+_INT64_DIGITS = len(str(INT64_MAX))
+# Amounts in the smallest currency unit take at most eight digits ("The amount value supports
+# up to eight digits (e.g., a value of 99999999 for a USD charge of $999,999.99)", Stripe's
+# currencies docs) [D]; these params are amounts wherever they appear.
+MAX_AMOUNT = 99_999_999
+AMOUNT_PARAMS = frozenset({"unit_amount", "flat_amount", "amount_off"})
+
+
+def parse_int(value: str) -> int | None:
+    """A 64-bit integer in ASCII digits, or None; bounded work whatever the length."""
+    if len(value) > _INT64_DIGITS + 1 or not _INT.match(value):
+        return None
+    number = int(value)
+    return number if -INT64_MAX - 1 <= number <= INT64_MAX else None
+
+
+def parse_number(value: str) -> float | None:
+    """A finite decimal number in ASCII digits, or None."""
+    if not _DECIMAL.match(value):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _name(path: str, key: str) -> str:
@@ -83,7 +110,11 @@ def _coerce(schema: dict[str, Any], value: Any, path: str) -> Any:
         message, code, parse = _SCALARS[kind]
         parsed = parse(value) if isinstance(value, str) else None
         if parsed is None:
-            raise errors.invalid(message.format(value=value), path, code)
+            shown = value if not isinstance(value, str) or len(value) <= _MAX_SHOWN else (
+                value[:_MAX_SHOWN] + "...")
+            raise errors.invalid(message.format(value=shown), path, code)
+        if kind == "integer" and parsed > MAX_AMOUNT and _leaf(path) in AMOUNT_PARAMS:
+            raise errors.too_large(path, MAX_AMOUNT, parsed)
         return parsed
     if not isinstance(value, str):
         raise errors.invalid(errors.INVALID_STRING.format(param=path), path)
@@ -93,7 +124,12 @@ def _coerce(schema: dict[str, Any], value: Any, path: str) -> Any:
         choices = _oxford([c for c in enum if c != ""])  # "" (unset) is no choice to list
         raise errors.invalid(errors.INVALID_ENUM.format(param=path, choices=choices), path)
     if schema.get("format") == "decimal" and not _DECIMAL.match(value):
-        raise errors.invalid(errors.INVALID_DECIMAL.format(value=value), path)
+        shown = value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "..."
+        raise errors.invalid(errors.INVALID_DECIMAL.format(value=shown), path)
+    if (schema.get("format") == "decimal" and _leaf(path).endswith("amount_decimal")
+            and Decimal(value) >= MAX_AMOUNT + 1):  # eight digits before the point
+        shown = value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "..."
+        raise errors.too_large(path, MAX_AMOUNT, shown)
     limit = schema.get("maxLength")
     if limit is not None and len(value) > limit:
         special = errors.TOO_LONG_BY_PARAM.get(path.rsplit("[", 1)[-1].rstrip("]"))
@@ -107,9 +143,8 @@ def _coerce(schema: dict[str, Any], value: Any, path: str) -> Any:
 
 # Scalar types: (message, code, parser returning None for a value it refuses).
 _SCALARS: dict[str, tuple[str, str | None, Callable[[str], Any]]] = {
-    "integer": (errors.INVALID_INTEGER, "parameter_invalid_integer",
-                lambda v: int(v) if _INT.match(v) else None),
-    "number": (errors.INVALID_NUMBER, None, lambda v: float(v) if _DECIMAL.match(v) else None),
+    "integer": (errors.INVALID_INTEGER, "parameter_invalid_integer", parse_int),
+    "number": (errors.INVALID_NUMBER, None, parse_number),
     "boolean": (errors.INVALID_BOOLEAN, "parameter_invalid_boolean",
                 {"true": True, "false": False}.get),
 }
@@ -167,9 +202,14 @@ def _coerce_object(schema: dict[str, Any], value: Any, path: str) -> dict[str, A
     return out
 
 
+def _leaf(path: str) -> str:
+    """``tiers[0][unit_amount]`` -> ``unit_amount``."""
+    return path.rsplit("[", 1)[-1].rstrip("]")
+
+
 def _coerce_array(schema: dict[str, Any], value: Any, path: str) -> list[Any]:
     if isinstance(value, dict):
-        if not all(_INT.match(k) for k in value):
+        if not all(parse_int(k) is not None for k in value):
             raise errors.invalid(errors.INVALID_ARRAY, path)
         value = [value[k] for k in sorted(value, key=int)]
     elif not isinstance(value, list):

@@ -79,6 +79,7 @@ MESSAGES: dict[str, str] = {
     ),
     "dangling_keyword": "Invalid query: `{keyword}` must be placed between two clauses.",
     "mixed_keywords": "Invalid query: AND and OR cannot be combined in the same query.",
+    "too_many_clauses": "Invalid query: a query can combine at most {limit} clauses.",
 }
 
 
@@ -114,6 +115,7 @@ _FIELD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _KEYWORDS = ("AND", "OR")
 _MIN_SUBSTRING = 3
+MAX_CLAUSES = 10  # "You can combine up to 10 query clauses in a search" (docs) [C]
 
 
 class _Clause(NamedTuple):
@@ -155,6 +157,8 @@ class _Parser:
                 continue
             if clauses and pending is None:
                 joiners.add("AND")  # whitespace-separated clauses are ANDed
+            if len(clauses) == MAX_CLAUSES:
+                raise _error("too_many_clauses", limit=MAX_CLAUSES)
             clauses.append(self._clause())
             pending = None
         if pending is not None:

@@ -141,6 +141,8 @@ class Store:
 
     def __init__(self) -> None:
         self.tables: dict[str, Table] = {}
+        self.recorder: Any = None  # events.Recorder while a write request runs
+        self.owner: Any = None  # (fake, account), for events emitted outside a request
 
     def table(self, object_type: str) -> Table:
         table = self.tables.get(object_type)
@@ -149,6 +151,8 @@ class Store:
         return table
 
     def add(self, obj: Obj) -> Obj:
+        if self.recorder is not None:
+            self.recorder.append((0, obj))  # events.CREATED
         return self.table(obj["object"]).add(obj)
 
     def touch(self) -> None:
@@ -175,7 +179,10 @@ class Store:
 
     def delete(self, object_type: str, oid: str, stub: Obj | None = None) -> None:
         """Remove an object; ``stub`` (e.g. a deleted customer) stays readable by id."""
-        self.table(object_type).remove(oid, stub)
+        table = self.table(object_type)
+        if self.recorder is not None:
+            self.recorder.append((1, table.rows[oid]))  # events.DELETED: the object as it was
+        table.remove(oid, stub)
 
     def all(self, object_type: str) -> Iterator[Obj]:
         table = self.tables.get(object_type)

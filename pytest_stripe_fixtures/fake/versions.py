@@ -25,7 +25,13 @@ CURRENT = "2026-10-28.endive"
 SUPPORTED = (OLDEST, CURRENT)  # ascending; schemas/<version>/ exists for each
 CLOVER = "2025-09-30.clover"  # named by several resources' changes (coupons moved, fields added)
 
-_VERSION_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:\.([a-z]+))?\Z")
+_VERSION_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:\.([a-z]+))?\Z")
+# Nothing before Stripe's first API version [R]; since 2024-09-30 a version carries the name
+# of its release train (``2024-10-28.acacia``), and only that name [D] (changelog).  After the
+# newest train we know of, a train we cannot know yet is accepted.
+EARLIEST = (2011, 1, 1)
+RELEASES = ((2024, 9, 30, "acacia"), (2025, 3, 31, "basil"), (2025, 9, 30, "clover"),
+            (2026, 3, 25, "dahlia"), (2026, 9, 30, "endive"))
 
 Obj = dict[str, Any]
 
@@ -53,6 +59,14 @@ def version_key(version: str) -> tuple[int, int, int]:
         date(year, month, day)
     except ValueError as exc:
         raise InvalidVersion(version) from exc
+    if (year, month, day) < EARLIEST:
+        raise InvalidVersion(version)
+    suffix = match.group(4)
+    if suffix is not None:
+        train = [name for *start, name in RELEASES if tuple(start) <= (year, month, day)]
+        known = {name for *_, name in RELEASES}
+        if not train or (train[-1] != suffix and (suffix in known or train[-1] != RELEASES[-1][-1])):
+            raise InvalidVersion(version)
     return (year, month, day)
 
 
@@ -304,8 +318,15 @@ def downgrade(version: str, body: Any, view: View) -> Any:
     return body
 
 
+# Objects rendered in a version of their own (an event's ``api_version``): a request's version
+# leaves what they hold as it is.
+SELF_VERSIONED = frozenset({"event"})
+
+
 def _downgrade_tree(node: Any, by_object: dict[str, tuple[Change, ...]], view: View) -> None:
     if isinstance(node, dict):
+        if node.get("object") in SELF_VERSIONED:
+            return
         for value in node.values():
             if isinstance(value, (dict, list)):
                 _downgrade_tree(value, by_object, view)

@@ -13,7 +13,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
-from .. import currencies, errors, lists, metadata, versions
+from .. import currencies, errors, events, lists, metadata, versions
 from ..engine import Context
 from ..routing import route
 from ..store import Obj
@@ -286,9 +286,12 @@ def create(ctx: Context) -> Obj:
     if declined is not None:
         _decline(charge, declined)
         ctx.store.add(charge)
+        events.emit(ctx, "charge.failed", charge)
         raise declined
     sources.record_charge(ctx.store, source, amount)
-    return ctx.store.add(charge)
+    ctx.store.add(charge)
+    events.emit(ctx, "charge.succeeded", charge)  # uncaptured too (`captured: false`) [C]
+    return charge
 
 
 @route("GET", "/v1/charges/{charge}")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import errors, lists, metadata, versions
+from .. import errors, events, lists, metadata, versions
 from ..engine import Context
 from ..routing import route
 from ..store import Obj
@@ -198,7 +198,7 @@ def _legacy_discount(ctx: Context, customer: Obj, legacy: dict[str, str] | None,
             remove_from_customer(ctx, customer)
         return
     apply_to_customer(ctx, customer, coupon=legacy.get("coupon"),
-                      promotion_code=legacy.get("promotion_code"))
+                      promotion_code=legacy.get("promotion_code"), announce=not creating)
 
 
 # --- endpoints ----------------------------------------------------------------------------------
@@ -252,7 +252,11 @@ def create(ctx: Context) -> Obj:
         "test_clock": None,
     }
     _legacy_discount(ctx, customer, p.get(LEGACY_DISCOUNT), creating=True)
-    ctx.store.add(customer)
+    ctx.store.add(customer)  # customer.created (fake/events.py), then its discount's event
+    if customer["discount"] is not None:
+        from .discounts import announce_created
+
+        announce_created(ctx, customer)
     if source is not None:
         sources.attach(ctx, customer, source, make_default=True)
     return customer
@@ -331,10 +335,12 @@ def update(ctx: Context, customer: str) -> Obj:
 
 @route("DELETE", "/v1/customers/{customer}")
 def delete(ctx: Context, customer: str) -> Obj:
-    sources.live_customer(ctx, customer)
+    obj = sources.live_customer(ctx, customer)
     stub = {"id": customer, "object": "customer", "deleted": True}
     sources.forget_customer(ctx.store, customer)
-    ctx.store.delete("customer", customer, stub)
+    ctx.store.delete("customer", customer, stub)  # customer.deleted: the customer as it was
+    if obj.get("discount") is not None:
+        events.emit(ctx, "customer.discount.deleted", obj["discount"])  # [R] second
     return stub
 
 

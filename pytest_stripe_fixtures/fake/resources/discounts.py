@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime, timezone
 
-from .. import errors, versions
+from .. import errors, events, versions
 from ..engine import Context
 from ..routing import route
 from ..store import Obj
@@ -59,9 +59,14 @@ def _has_payments(ctx: Context, customer_id: str) -> bool:
 
 
 def apply_to_customer(ctx: Context, customer: dict, *, coupon: str | None = None,
-                      promotion_code: str | None = None, param_prefix: str = "") -> dict:
+                      promotion_code: str | None = None, param_prefix: str = "",
+                      announce: bool = True) -> dict:
     """Redeem a coupon or a promotion code for ``customer`` (replacing any discount it has):
-    sets ``customer["discount"]``, counts the redemption, returns the new discount."""
+    sets ``customer["discount"]``, counts the redemption, returns the new discount.
+
+    Event: ``customer.discount.created`` (``.updated`` when it replaced one [D] cli-fixtures,
+    with the old discount as ``previous_attributes``); ``announce=False`` leaves it to the
+    caller (a customer not stored yet: :func:`announce_created`)."""
     coupon_param, code_param = f"{param_prefix}coupon", f"{param_prefix}promotion_code"
     if coupon is not None and promotion_code is not None:
         raise errors.one_of(coupon_param, code_param)
@@ -104,7 +109,10 @@ def apply_to_customer(ctx: Context, customer: dict, *, coupon: str | None = None
         "subscription": None,
         "subscription_item": None,
     }
+    previous = customer.get("discount")
     customer["discount"] = discount
+    if announce:
+        _announce(ctx, customer, previous)
     found["times_redeemed"] += 1
     if code is not None:
         code["times_redeemed"] += 1
@@ -112,12 +120,29 @@ def apply_to_customer(ctx: Context, customer: dict, *, coupon: str | None = None
     return discount
 
 
+def _announce(ctx: Context, customer: dict, previous: dict | None) -> None:
+    discount = customer["discount"]
+    if previous is None:
+        events.emit(ctx, "customer.discount.created", discount)
+    else:
+        events.emit(ctx, "customer.discount.updated", discount,
+                    events.diff(previous, discount))
+
+
+def announce_created(ctx: Context, customer: dict) -> None:
+    """``customer.discount.created`` for a discount applied with ``announce=False``."""
+    if customer.get("discount") is not None:
+        _announce(ctx, customer, None)
+
+
 def remove_from_customer(ctx: Context, customer: dict) -> dict | None:
     """Take the customer's discount off; the ``deleted_discount`` (the discount without ``end``,
-    plus ``deleted: true`` [S]) or None when it had none."""
+    plus ``deleted: true`` [S]) or None when it had none.  Event: ``customer.discount.deleted``
+    (data: the discount as it was [D] cli-fixtures)."""
     discount = customer.get("discount")
     if discount is None:
         return None
+    events.emit(ctx, "customer.discount.deleted", discount)
     customer["discount"] = None
     deleted = {key: value for key, value in discount.items() if key != "end"}
     deleted["deleted"] = True

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import currencies, errors, lists, metadata, versions
+from .. import currencies, errors, events, lists, metadata, versions
 from ..engine import Context
 from ..routing import route
 from ..store import Obj, Store
@@ -430,7 +430,9 @@ def check_attachable(ctx: Context, customer_id: str, source_id: str, param: str)
 
 
 def attach(ctx: Context, customer: Obj, source: Obj, *, make_default: bool = False) -> Obj:
-    """Attach a checked source (see :func:`check_attachable`); the first becomes the default."""
+    """Attach a checked source (see :func:`check_attachable`); the first becomes the default.
+    Events: ``customer.source.created``, then ``customer.updated`` if the default changed [D]/[R]."""
+    old_default = customer.get("default_source")
     if source["object"] == "card" and ctx.store.get("card", source["id"]) is None:
         ctx.store.add(source)  # a card just made from a token
     if attached_to(ctx.store, source["id"]) is None:
@@ -440,12 +442,22 @@ def attach(ctx: Context, customer: Obj, source: Obj, *, make_default: bool = Fal
     if make_default or customer.get("default_source") is None:
         customer["default_source"] = source["id"]
     customer["sources"] = sources_list(ctx.store, customer["id"])
+    events.emit(ctx, "customer.source.created", source)
+    _default_changed(ctx, customer, old_default)
     return source
+
+
+def _default_changed(ctx: Context, customer: Obj, old_default: str | None) -> None:
+    if customer.get("default_source") != old_default:
+        events.emit_updated(ctx, "customer.updated", customer, {"default_source": old_default})
 
 
 def detach(ctx: Context, customer: Obj, source: Obj) -> Obj:
     """Detach: the source is ``consumed`` for good and keeps its ``customer`` field [D]; a card
-    is deleted (the answer is its deleted stub) [S]."""
+    is deleted (the answer is its deleted stub) [S].  Events: ``customer.source.deleted`` (the
+    source as it was attached), then ``customer.updated`` if the default changed [D]/[R]."""
+    old_default = customer.get("default_source")
+    events.emit(ctx, "customer.source.deleted", source)
     ctx.store.delete("customer_source", source["id"])
     if source["object"] == "card":
         answer = cards.deleted_stub(source)
@@ -457,6 +469,7 @@ def detach(ctx: Context, customer: Obj, source: Obj) -> Obj:
     if customer.get("default_source") == source["id"]:  # [R] the newest remaining one
         customer["default_source"] = remaining[0]["id"] if remaining else None
     customer["sources"] = sources_list(ctx.store, customer["id"])
+    _default_changed(ctx, customer, old_default)
     return answer
 
 
@@ -534,6 +547,7 @@ def set_status(store: Store, source_id: str, status: str, *,
     if verification is not None and status in ("chargeable", "failed"):
         verification["status"] = "succeeded" if status == "chargeable" else "failed"
     source["status"] = status
+    events.emit_from_store(store, f"source.{status}", source)  # no API request caused it
     return source
 
 
@@ -548,6 +562,7 @@ def receive_funds(store: Store, source_id: str, amount: int) -> Obj:
     source["receiver"]["amount_received"] += amount
     if source["status"] == "pending":
         source["status"] = "chargeable"
+        events.emit_from_store(store, "source.chargeable", source)
     return source
 
 
@@ -636,12 +651,16 @@ CARD_ONLY_FIELDS = ("account_holder_name", "account_holder_type", "address_city"
 @route("POST", "/v1/customers/{customer}/sources/{id}")
 def update_customer_source(ctx: Context, customer: str, id: str) -> Obj:
     source = _attached_source(ctx, live_customer(ctx, customer), id)
+    before = events.copy_tree(source)
     if source["object"] == "card":
-        return cards.update(source, ctx.params)
-    for name in CARD_ONLY_FIELDS:  # card / bank account fields do not exist on a Source [R]
-        if name in ctx.params:
-            raise errors.unknown_param(name)
-    return _update(source, ctx.params)
+        updated = cards.update(source, ctx.params)
+    else:
+        for name in CARD_ONLY_FIELDS:  # card / bank account fields do not exist on a Source [R]
+            if name in ctx.params:
+                raise errors.unknown_param(name)
+        updated = _update(source, ctx.params)
+    events.emit_changes(ctx, "customer.source.updated", updated, before)
+    return updated
 
 
 @route("DELETE", "/v1/customers/{customer}/sources/{id}")
