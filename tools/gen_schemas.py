@@ -64,8 +64,27 @@ INCLUDABLE: dict[str, tuple[str, ...]] = {
                  "tax_ids"),
     "charge": ("refunds",),
     "payment_link": ("line_items",),  # [D] "This field is not included by default"
-    "checkout.session": ("line_items",),  # [D]
+    "checkout.session": ("line_items", "total_details.breakdown"),  # [D]
+    "item": ("discounts", "taxes"),
     "invoice": ("total_pretax_credit_amounts",),  # [R]
+}
+# PaymentMethod type hashes: only the one named by `type` is present [V] (real 2023 bodies)
+_PM_TYPE_HASHES = (
+    "acss_debit", "affirm", "afterpay_clearpay", "alipay", "au_becs_debit", "bacs_debit",
+    "bancontact", "blik", "boleto", "card", "card_present", "cashapp", "customer_balance", "eps",
+    "fpx", "giropay", "grabpay", "ideal", "interac_present", "klarna", "konbini", "link", "oxxo",
+    "p24", "paynow", "paypal", "pix", "promptpay", "radar_options", "sepa_debit", "sofort",
+    "us_bank_account", "wechat_pay", "zip")
+_NEXT_ACTIONS = (
+    "alipay_handle_redirect", "boleto_display_details", "card_await_notification",
+    "cashapp_handle_redirect_or_display_qr_code", "display_bank_transfer_instructions",
+    "konbini_display_details", "oxxo_display_details", "paynow_display_qr_code",
+    "pix_display_qr_code", "promptpay_display_qr_code", "redirect_to_url", "use_stripe_sdk",
+    "verify_with_microdeposits", "wechat_pay_display_qr_code",
+    "wechat_pay_redirect_to_android_app", "wechat_pay_redirect_to_ios_app")
+# Expandable ids inside nested hashes (dotted), which the renderer reaches from the object.
+NESTED_EXPANDABLE: dict[str, dict[str, list[str]]] = {
+    "customer": {"invoice_settings.default_payment_method": ["payment_method"]},
 }
 # Present only in some states (by type, or when set); "*" makes every field optional.
 CONDITIONAL: dict[str, tuple[str, ...]] = {
@@ -94,13 +113,35 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     "notification_event_data": ("previous_attributes",),  # `*.updated` and a few others [S]
     "webhook_endpoint": ("secret",),  # the create answer only [S]
     "apps.secret": ("deleted", "payload"),  # [D] payload only when found by name
+    "payment_method": _PM_TYPE_HASHES,
+    "api_errors": ("*",),  # an error carries only the keys that apply [V]
+    "payment_intent_next_action": _NEXT_ACTIONS,  # only the hash named by `type` [V]
+    "setup_intent_next_action": _NEXT_ACTIONS,
+    "payment_intent_payment_method_options": ("*",),  # one hash per payment method type
+    "setup_intent_payment_method_options": ("*",),
+    # [V] 2023 bodies: {installments, mandate_options, network, request_three_d_secure}
+    "payment_intent_payment_method_options_card": (
+        "capture_method", "setup_future_usage", "statement_descriptor_suffix_kana",
+        "statement_descriptor_suffix_kanji"),
+    "payment_flows_amount_details_resource_tip": ("amount",),  # `{"tip": {}}` [V]
+    # [S] present only when relevant
+    "refund": ("description", "failure_balance_transaction", "failure_reason",
+               "instructions_email", "next_action"),
+    # [D] docs examples: only the hash of the chosen `type`
+    "payment_links_resource_after_completion": ("hosted_confirmation", "redirect"),
+    # [V] `{}` until a method's options are set
+    "checkout_session_payment_method_options": ("*",),
+    # includable `total_details.breakdown` (see INCLUDABLE)
+    "payment_pages_checkout_session_total_details": ("breakdown",),
 }
 # Params Stripe documents as ``""``-unsettable although the 2023 spec does not mark them.
 EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
     # [D] Stripe staff, stripe-python#658: "unset the default price by passing default_price: ''"
     "POST /v1/products/{id}": ("default_price",),
     # [D]/[V] stripe-ruby-mock#665: `coupon=""` removes the customer's discount
-    "POST /v1/customers/{customer}": ("coupon", "promotion_code"),
+    "POST /v1/customers/{customer}": ("coupon", "promotion_code",
+                                      # [S] description: "unset with an empty string" [R]
+                                      "invoice_settings.default_payment_method"),
 }
 # Params whose 2023 schema is too narrow for the versions the fake serves.
 PARAM_OVERRIDES: dict[str, dict[str, Any]] = {
@@ -409,8 +450,14 @@ def endpoint_schema(spec: dict[str, Any], key: str) -> dict[str, Any]:
             props[name] = clean_param(sub)
         required += schema.get("required", [])
     props.update(PARAM_OVERRIDES.get(key, {}))
-    for name in EMPTYABLE_CORRECTIONS.get(key, ()):
-        props[name] = {"anyOf": [props[name], {"type": "string", "enum": [""]}]}
+    for dotted in EMPTYABLE_CORRECTIONS.get(key, ()):
+        *steps, name = dotted.split(".")
+        holder = props
+        for step in steps:
+            node = holder[step]
+            node = next(v for v in node.get("anyOf", [node]) if v.get("type") == "object")
+            holder = node["properties"]
+        holder[name] = {"anyOf": [holder[name], {"type": "string", "enum": [""]}]}
     return {"type": "object", "properties": props, "required": sorted(required),
             "additionalProperties": False}
 
@@ -484,6 +531,7 @@ class ObjectSchemas:
                 targets = sub.get("x-expansionResources", {}).get("oneOf", [])
                 if targets:
                     expandable[field] = [_ref_name(t) for t in targets]
+            expandable.update(NESTED_EXPANDABLE.get(name, {}))
             if expandable:
                 node["x-expandable"] = expandable
             if name in INCLUDABLE:
@@ -550,12 +598,13 @@ def error_schema(converter: ObjectSchemas) -> dict[str, Any]:
     inner.pop("$schema", None)
     inner.pop("title", None)
     inner.pop("$id", None)
+    defs = inner.pop("$defs", {})  # at the top, where version changes find embedded objects
     inner["required"] = ["type", "message"]
     inner["additionalProperties"] = True
     return {"$schema": DRAFT, "$id": "error.json",
             "title": "error",
             "type": "object", "properties": {"error": inner}, "required": ["error"],
-            "additionalProperties": False}
+            "additionalProperties": False, **({"$defs": defs} if defs else {})}
 
 
 def build_oldest(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]:

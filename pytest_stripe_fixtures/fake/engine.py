@@ -102,7 +102,7 @@ class Context:
     __slots__ = ("fake", "account", "params", "version", "request", "endpoint")
 
     def __init__(self, fake: StripeFake, account: Account, params: dict[str, Any], version: str,
-                 request: Request, endpoint: str) -> None:
+                 request: Request | None, endpoint: str) -> None:
         self.fake = fake
         self.account = account
         self.params = params
@@ -141,7 +141,8 @@ class StripeFake:
 
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
-                 keep_log: bool = True, max_accounts: int | None = MAX_ACCOUNTS) -> None:
+                 keep_log: bool = True, max_accounts: int | None = MAX_ACCOUNTS,
+                 raw_card_data: bool = False) -> None:
         from .generic import register_older_shape
         from .resources import load_all
 
@@ -154,6 +155,7 @@ class StripeFake:
         self.isolate_keys = isolate_keys
         self.keep_log = keep_log
         self.max_accounts = max_accounts
+        self.raw_card_data = raw_card_data  # accept raw card numbers, as some accounts do
         self.requests: list[RequestRecord] = []
         self.internal_errors: list[str] = []
         self.faults = faults.Faults()
@@ -211,6 +213,20 @@ class StripeFake:
         return self.account().store
 
     @property
+    def payments(self) -> Any:
+        """Test helpers for what customers do outside the API (complete 3D Secure):
+        :class:`~pytest_stripe_fixtures.fake.resources.payment_intents.Payments`."""
+        from .resources.payment_intents import Payments
+
+        return Payments(self)
+
+    def context(self, api_key: str | None = None) -> Context:
+        """A context outside any request (test helpers): the account of ``api_key``, the
+        default version, no params."""
+        account = self.account(api_key)
+        return Context(self, account, {}, versions.resolve(self.default_version), None, "")
+
+    @property
     def events(self) -> list[Any]:
         """The (default) account's events so far, oldest first, as the ``GET /v1/events`` answer
         renders them; attribute access works (``[e.type for e in stripe_fake.events]``)."""
@@ -265,7 +281,7 @@ class StripeFake:
         if version_header is not None:
             version_header = _header_value(version_header)
         headers["Stripe-Version"] = version_header or self.default_version
-        if self.faults.active:
+        if self.faults._rules:  # noqa: SLF001 (hot path: no property call)
             injected = self._inject(request, method, path, query, headers, idem_key)
             if injected is not None:
                 return injected
@@ -308,7 +324,10 @@ class StripeFake:
             status, save = 200, True
         except errors.StripeError as exc:
             status, save = exc.status, exc.saved
-            text = json.dumps(exc.body(self._log_url(headers)))
+            body = exc.body(self._log_url(headers))
+            if exc.extra and account is not None and trace["version"] is not None:
+                body["error"] = self._render_embedded(account, trace["version"], body["error"])
+            text = json.dumps(body)
         except Exception:  # a bug in the fake: never a traceback through the caller's SDK
             self.internal_errors.append(f"{method} {request.path}\n{traceback.format_exc()}")
             status, text = 500, json.dumps(errors.StripeError(
@@ -406,6 +425,20 @@ class StripeFake:
         if versions.needs_downgrade(version):
             body = versions.downgrade(version, body, _View(renderer))
         return _to_json(body)
+
+    def _render_embedded(self, account: Account, version: str, error: dict[str, Any]
+                         ) -> dict[str, Any]:
+        """Objects an error embeds (a declined payment's PaymentIntent and PaymentMethod) as
+        a retrieve in the request's version would show them."""
+        store = account.store
+        renderer = expand.Renderer(self._facts, lambda t, i: _lookup(store, t, i))
+        out = dict(error)
+        for key, value in error.items():
+            if isinstance(value, dict) and "object" in value:
+                out[key] = renderer.render(value)
+                if versions.needs_downgrade(version):
+                    out[key] = versions.downgrade(version, out[key], _View(renderer))
+        return out
 
     # --- steps -----------------------------------------------------------------------
 

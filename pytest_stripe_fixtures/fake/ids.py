@@ -43,7 +43,11 @@ class _Prefixes(dict):  # type: ignore[type-arg]
         return super().items()
 
 
-PREFIXES: dict[str, tuple[str, int]] = _Prefixes({"request": ("req_", SHORT)})
+PREFIXES: dict[str, tuple[str, int]] = _Prefixes({
+    "request": ("req_", SHORT),
+    "checkout.session": ("cs_test_a1", 56),  # cs_test_a1uVtOywngVrCV... [V] shape
+    "item": ("li_", LONG),  # [R] from docs examples
+})
 
 
 # byte -> alphanumeric; bytes >= 248 (= 4 * 62) are dropped so every character is equally likely

@@ -163,6 +163,8 @@ class Webhooks:
         self.attempts: list[Attempt] = []
         self.failures: list[Attempt] = []
         self._draining = threading.local()
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()
 
     # --- subscribing --------------------------------------------------------------------
 
@@ -199,9 +201,30 @@ class Webhooks:
         return self.attempts[start:]
 
     def drain(self) -> None:
-        """Deliver what is queued when delivering synchronously (the fake calls this)."""
+        """Deliver what is queued when delivering synchronously (the fake calls this); in
+        ``"background"`` mode (served) a helper thread delivers, so the answer does not wait."""
         if self.mode == "sync":
             self._run()
+        elif self.mode == "background":
+            with self._worker_lock:
+                if self._worker is None or not self._worker.is_alive():
+                    self._worker = threading.Thread(target=self._run_until_empty, daemon=True,
+                                                    name="stripe-fixtures-webhooks")
+                    self._worker.start()
+
+    def _run_until_empty(self) -> None:
+        while True:
+            self._run()
+            with self._worker_lock:
+                if not self.queue:
+                    self._worker = None
+                    return
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Background mode: wait until what is queued has been delivered."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
 
     # --- the event side -----------------------------------------------------------------
 

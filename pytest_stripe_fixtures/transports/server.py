@@ -76,10 +76,15 @@ class StripeServer:
     """
 
     def __init__(self, host: str = DEFAULT_HOST, port: int = 0, *, fake: StripeFake | None = None,
-                 log: Log | None = None, error_log: Log = stderr_log, **settings: Any) -> None:
+                 log: Log | None = None, error_log: Log = stderr_log,
+                 webhooks_allow_remote: bool = False, **settings: Any) -> None:
+        from .webhooks import serve_webhooks
+
         settings.setdefault("keep_log", False)  # a long-running server must not grow forever
         settings.setdefault("isolate_keys", True)
         self.fake = fake if fake is not None else StripeFake(**settings)
+        # webhook endpoints created through the API get real POSTs (loopback unless allowed)
+        serve_webhooks(self.fake, allow_remote=webhooks_allow_remote)
         self.log = log
         self.error_log = error_log
         self._httpd = _HTTPServer(host, port, self)
@@ -407,6 +412,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="API version for requests that send no Stripe-Version header "
                              "(default: the newest supported)")
     parser.add_argument("--seed", type=int, default=None, help="seed for reproducible ids")
+    parser.add_argument("--webhooks-allow-remote", dest="webhooks_allow_remote",
+                        action="store_true",
+                        help="POST webhooks to endpoint URLs off this machine too (default: "
+                             "loopback URLs only)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -418,7 +427,8 @@ def run(args: argparse.Namespace) -> int:
         settings["default_version"] = args.api_version
     log = None if args.quiet else stderr_log
     try:
-        server = StripeServer(args.host, args.port, log=log, **settings)
+        server = StripeServer(args.host, args.port, log=log,
+                              webhooks_allow_remote=args.webhooks_allow_remote, **settings)
     except ValueError:  # the only setting the fake can refuse
         stderr_log(f"stripe-fixtures serve: --api-version {args.api_version!r} is not an API "
                    "version (e.g. 2023-08-16 or 2026-10-28.endive)")
