@@ -65,3 +65,16 @@ def test_a_setup_session_needs_setup_intents_in_this_build(stripe_client, stripe
     with pytest.raises(NotImplementedError, match="SetupIntents"):
         stripe_fake.checkout.complete(session.id, payment_method="pm_card_visa")
     assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+
+def test_a_subscription_session_needs_subscriptions_in_this_build(stripe_client, stripe_fake):
+    plan = stripe_client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 900, "recurring": {"interval": "month"},
+        "product_data": {"name": "Pro"}})
+    session = stripe_client.v1.checkout.sessions.create(params={
+        "mode": "subscription", "success_url": "https://shop.test/welcome",
+        "line_items": [{"price": plan.id, "quantity": 1}],
+        "subscription_data": {"trial_period_days": 14}})
+    with pytest.raises(NotImplementedError, match="Subscriptions|subscriptions"):
+        stripe_fake.checkout.complete(session.id)
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
