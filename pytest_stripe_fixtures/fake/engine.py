@@ -50,6 +50,12 @@ class RequestRecord:
     replayed: bool
     response: Response
     injected: faults.Fault | None = None  # the fault that answered instead of the fake
+    modelled: bool | None = None  # True: hand-written rules answered; False: the generic layer
+
+    @property
+    def generic(self) -> bool:
+        """Whether the generic layer (no hand-written rules) answered."""
+        return self.modelled is False
 
     def json(self) -> Any:
         return self.response.json()
@@ -148,9 +154,11 @@ class StripeFake:
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
                  keep_log: bool = True, max_accounts: int | None = MAX_ACCOUNTS,
                  raw_card_data: bool = False) -> None:
+        from .generic import register_older_shape
         from .resources import load_all
 
         load_all()
+        register_older_shape()
         versions.version_key(default_version)
         self.seed = seed
         self.clock = Clock(now)
@@ -313,7 +321,7 @@ class StripeFake:
                 version_header: str | None) -> Response:
         raw: dict[str, Any] = {}
         save = False
-        trace: dict[str, str | None] = {"endpoint": None, "version": None}
+        trace: dict[str, Any] = {"endpoint": None, "version": None, "modelled": None}
         try:
             version = trace["version"] = self._version(version_header)
             found = ROUTER.match(method, path)
@@ -321,6 +329,7 @@ class StripeFake:
                 raise errors.unrecognized_url(method, path)
             route, path_params = found
             trace["endpoint"] = route.endpoint
+            trace["modelled"] = route.modelled
             try:
                 raw = formcodec.decode(query, request.body if method == "POST" else None)
             except formcodec.FormError as exc:
@@ -490,13 +499,13 @@ class StripeFake:
         return saved.response
 
     def _log(self, method: str, path: str, raw: dict[str, Any], response: Response,
-             trace: dict[str, str | None], idem_key: str | None, replayed: bool) -> None:
+             trace: dict[str, Any], idem_key: str | None, replayed: bool) -> None:
         """One record per answer (``list.append`` is atomic: no lock)."""
         if self.keep_log:
             self.requests.append(RequestRecord(
                 method, path, raw, response.status, trace["endpoint"], trace["version"],
                 response.headers["Request-Id"], response.headers.get("Stripe-Version"),
-                idem_key, replayed, response))
+                idem_key, replayed, response, modelled=trace.get("modelled")))
 
     @property
     def last_request(self) -> RequestRecord | None:

@@ -21,6 +21,7 @@ BASIL = "2025-03-31.basil"
 DISCOUNTS_ADDED = "2024-04-10"  # [S py8.10.0] ``discounts`` on subscriptions and items [R] date
 BILLING_MODE_ADDED = "2025-06-30.basil"  # [D] billing_mode hash
 
+OMIT = object()  # a computed field that older versions leave out
 Compute = Callable[[Obj, versions.View], Any]
 
 # ``expand[]=latest_invoice.payment_intent`` (a 2023 habit) names a field the current shape
@@ -58,7 +59,12 @@ class Reshape(versions.Change):
         values = {name: compute(obj, view) for name, (_, compute) in self.removed.items()}
         for name in self.added:
             obj.pop(name, None)
-        obj.update(values)
+        for name, value in values.items():
+            if value is OMIT:
+                continue
+            if isinstance(value, dict):  # an object looked up in the current shape
+                value = versions.downgrade(versions.OLDEST, value, view)
+            obj[name] = value
         reorder(obj)
 
     def upgrade_params(self, endpoint: str, params: Obj) -> None:

@@ -148,7 +148,8 @@ def _subscription_of(obj: Obj, view: versions.View) -> Any:
 def _proration_date(obj: Obj, view: versions.View) -> Any:
     parent = obj.get("parent") or {}
     details = parent.get("subscription_details") or {}
-    return details.get("subscription_proration_date")
+    found = details.get("subscription_proration_date")
+    return shapes.OMIT if found is None else found
 
 
 def _subscription_details(obj: Obj, view: versions.View) -> Any:
@@ -255,7 +256,8 @@ versions.register(
             "subscription": ({}, lambda obj, view: _line_parent(obj).get("subscription")),
             "subscription_item": ({}, lambda obj, view: _line_parent(obj).get(
                 "subscription_item")),
-            "invoice_item": ({}, lambda obj, view: _line_parent(obj).get("invoice_item")),
+            "invoice_item": ({}, lambda obj, view: _line_parent(obj).get("invoice_item")
+                             or shapes.OMIT),
             "proration": ({}, lambda obj, view: bool(_line_parent(obj).get("proration"))),
             "proration_details": ({}, lambda obj, view: _line_parent(obj).get(
                 "proration_details") or {"credited_items": None}),
