@@ -49,8 +49,13 @@ _CURRENT = pytest.StashKey[list[Any]]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "stripe_fake(seed=None, now=None, api_version=None, isolate_keys=False): "
-        "configure the stripe_fake fixture for this test")
+        "stripe_fake(seed=None, now=None, api_version=None, isolate_keys=False, "
+        "instant_retries=True, raw_card_data=False): configure the stripe_fake fixture for "
+        "this test")
+    config.addinivalue_line(
+        "markers",
+        "stripe_fault(pattern, error='api_error', times=1, ...): make matching requests to "
+        "stripe_fake fail, as stripe_fake.faults.add(pattern, error, ...) would")
     from .cassettes.pytest_support import MARKER
 
     config.addinivalue_line("markers", MARKER)
@@ -155,9 +160,10 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
         if marker.args:
             raise pytest.UsageError(
                 f"{request.node.nodeid}: @pytest.mark.stripe_fake takes keyword arguments only "
-                "(seed=, now=, api_version=, isolate_keys=)")
+                "(seed=, now=, api_version=, isolate_keys=, instant_retries=, raw_card_data=)")
         for key, value in marker.kwargs.items():
-            if key not in ("seed", "now", "api_version", "isolate_keys"):
+            if key not in ("seed", "now", "api_version", "isolate_keys", "instant_retries",
+                           "raw_card_data"):
                 raise pytest.UsageError(
                     f"{request.node.nodeid}: unknown stripe_fake marker argument {key!r}")
             settings["default_version" if key == "api_version" else key] = value
@@ -170,7 +176,8 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     answered by it, and so are plain ``requests``, ``httpx`` and ``urllib.request`` calls.  Any
     other route to a Stripe host is blocked and fails the test.  Yields the
     :class:`~pytest_stripe_fixtures.fake.StripeFake`: its ``requests``, ``objects(type)``,
-    ``store`` and ``clock``."""
+    ``store`` and ``clock``, and ``checkout`` (the customer's side of Checkout and Payment
+    Links: ``checkout.complete(session_id)``, see ``hosted_pages.py``)."""
     import stripe
 
     from .fake import StripeFake
@@ -178,17 +185,24 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     from .transports.http_libs import LibraryInterceptor, NetworkGuard
     from .transports.sdk import SDKInterceptor
 
+    settings = _settings(request)
+    instant_retries = bool(settings.pop("instant_retries", True))
     try:
-        fake = StripeFake(**_settings(request))
+        fake = StripeFake(**settings)
     except ValueError as exc:
         raise pytest.UsageError(f"{request.node.nodeid}: stripe_fake: {exc}") from exc
+    _add_marked_faults(request, fake)
     had_key = stripe.api_key
     if had_key is None:
         stripe.api_key = FAKE_KEY
+    from .hosted_pages import CheckoutHelper
+
+    fake.checkout = CheckoutHelper(fake)  # type: ignore[attr-defined]
     validate = request.config.getoption("stripe_validate_responses") or request.config.getini(
         "stripe_validate_responses")
     blocked: list[str] = []
-    with SDKInterceptor(fake.handle), LibraryInterceptor(fake.handle), \
+    with SDKInterceptor(fake.handle, instant_retries=instant_retries), \
+            LibraryInterceptor(fake.handle), \
             NetworkGuard(request.node.nodeid, blocked.append):
         yield fake
     if had_key is None and stripe.api_key == FAKE_KEY:
@@ -196,6 +210,17 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     if blocked:
         pytest.fail(blocked[0], pytrace=False)
     _report(request, fake, bool(validate))
+
+
+def _add_marked_faults(request: pytest.FixtureRequest, fake: StripeFake) -> None:
+    """``@pytest.mark.stripe_fault(...)`` markers, in the order they are written."""
+    from .fake.faults import FaultError
+
+    for marker in reversed(list(request.node.iter_markers("stripe_fault"))):
+        try:
+            fake.faults.add(*marker.args, **marker.kwargs)
+        except (FaultError, TypeError) as exc:
+            raise pytest.UsageError(f"{request.node.nodeid}: stripe_fault: {exc}") from exc
 
 
 def _report(request: pytest.FixtureRequest, fake: StripeFake, validate: bool) -> None:
@@ -228,7 +253,9 @@ def stripe_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     (``http://127.0.0.1:<port>``), each secret key is its own account, ``.reset(key=None)``."""
     from .transports.server import serve_in_background
 
-    with serve_in_background(**_settings(request)) as server:
+    settings = _settings(request)
+    settings.pop("instant_retries", None)  # the server's clients retry on their own
+    with serve_in_background(**settings) as server:
         yield server
 
 

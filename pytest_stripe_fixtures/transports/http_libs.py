@@ -29,6 +29,7 @@ import io
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
@@ -47,12 +48,23 @@ class UninterceptedStripeCall(ConnectionRefusedError):
     """A Stripe host was reached by a route the fake cannot answer; nothing left the machine."""
 
 
-def _answer(handler: Handler, method: str, url: str, headers: Any, body: Any) -> Response:
+def _answer(handler: Handler, method: str, url: str, headers: Any, body: Any,
+            dropped: Callable[[Response], Exception]) -> Response:
+    """The fake's answer; an injected delay is slept here, an injected dropped connection or
+    timeout raised as ``dropped(response)`` (the library's own exception)."""
     path, query = split_url(url)
     if body is not None and not isinstance(body, (str, bytes)):
         body = body.read() if hasattr(body, "read") else b"".join(body)  # file or iterable
-    return handler(Request(method=method.upper(), path=path, query=query, body=body,
-                           headers=dict(headers or {})))
+    response = handler(Request(method=method.upper(), path=path, query=query, body=body,
+                               headers=dict(headers or {})))
+    if response.delay:
+        time.sleep(response.delay)
+    if response.drop is not None:
+        raise dropped(response)
+    return response
+
+
+_DROPPED = "fault injected by pytest-stripe-fixtures"
 
 
 class _Patches:
@@ -94,7 +106,10 @@ def _requests_adapter() -> type:
         def send(self, request: Any, stream: bool = False, timeout: Any = None,
                  verify: Any = True, cert: Any = None, proxies: Any = None) -> Any:
             answer = _answer(self.handler, request.method, request.url, request.headers,
-                             request.body)
+                             request.body, lambda r: (
+                                 requests.exceptions.ReadTimeout if r.drop == "timeout"
+                                 else requests.exceptions.ConnectionError)(
+                                     _DROPPED, request=request))
             response = requests.Response()
             response.status_code = answer.status
             response.reason = REASONS.get(answer.status, "")
@@ -134,8 +149,13 @@ def _patch_requests(patches: _Patches, handler: Handler) -> None:
 def _httpx_transports() -> tuple[type, type]:
     import httpx
 
+    def dropped(request: httpx.Request) -> Callable[[Response], Exception]:
+        return lambda r: (httpx.ReadTimeout if r.drop == "timeout" else httpx.ConnectError)(
+            _DROPPED, request=request)
+
     def respond(handler: Handler, request: httpx.Request, content: bytes) -> httpx.Response:
-        answer = _answer(handler, request.method, str(request.url), request.headers, content)
+        answer = _answer(handler, request.method, str(request.url), request.headers, content,
+                         dropped(request))
         return httpx.Response(answer.status, headers=answer.headers, content=answer.content,
                               request=request)
 
@@ -177,11 +197,15 @@ def _patch_httpx(patches: _Patches, handler: Handler) -> None:
 
 
 def _patch_urllib(patches: _Patches, handler: Handler) -> None:
+    import urllib.error
     import urllib.request
 
     def respond(req: urllib.request.Request) -> http.client.HTTPResponse:
         headers = {**req.unredirected_hdrs, **req.headers}
-        answer = _answer(handler, req.get_method(), req.full_url, headers, req.data)
+        answer = _answer(handler, req.get_method(), req.full_url, headers, req.data,
+                         lambda r: urllib.error.URLError(
+                             TimeoutError(_DROPPED) if r.drop == "timeout"
+                             else ConnectionResetError(_DROPPED)))
         head = "".join(f"{k}: {v}\r\n" for k, v in answer.headers.items())
         raw = (f"HTTP/1.1 {answer.status} {REASONS.get(answer.status, '')}\r\n{head}"
                f"Content-Length: {len(answer.content)}\r\n\r\n").encode("latin-1")
@@ -237,7 +261,7 @@ class LibraryInterceptor:
     def start(self) -> LibraryInterceptor:
         with self._lock:
             for module, patch in _PATCHERS.items():
-                if module in sys.modules or module == "urllib.request":
+                if sys.modules.get(module) is not None or module == "urllib.request":
                     patch(self._patches, self.handler)
         return self
 
