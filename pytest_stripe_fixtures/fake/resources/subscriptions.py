@@ -99,6 +99,12 @@ STATUS: dict[tuple[str, str], str] = {
 RENEWING = ("active", "past_due", "unpaid", "trialing")
 
 
+def _details(sub: Obj) -> Obj:
+    if not isinstance(sub.get("cancellation_details"), dict):
+        sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+    return sub["cancellation_details"]
+
+
 def move(sub: Obj, event: str) -> bool:
     """Apply ``event`` by the table; False (and no change) when it does not apply."""
     new = STATUS.get((sub["status"], event))
@@ -151,9 +157,9 @@ versions.register(
     Reshape(BASIL, "Subscriptions: current period on the items; `discount` and the singular "
             "`coupon` / `promotion_code` params removed.", object="subscription",
             removed={"current_period_start": ({}, lambda o, v: _first_item(o, v).get(
-                "current_period_start")),
+                "current_period_start") or o.get("start_date") or 0),
                      "current_period_end": ({}, lambda o, v: _first_item(o, v).get(
-                         "current_period_end")),
+                         "current_period_end") or o.get("start_date") or 0),
                      "discount": ({}, _first_discount)},
             params_removed={CREATE: ("coupon", "promotion_code"),
                             UPDATE: ("coupon", "promotion_code")},
@@ -337,7 +343,7 @@ def start(ctx: Context, customer: Obj, items: list[dict[str, Any]], params: dict
     if sub["cancel_at_period_end"]:
         sub["cancel_at"] = period_end
         sub["canceled_at"] = at
-        sub["cancellation_details"]["reason"] = "cancellation_requested"
+        _details(sub)["reason"] = "cancellation_requested"
     for key in ("default_payment_method", "default_source"):
         if p.get(key):
             sub[key] = _check_method(ctx, customer, p[key], key)
@@ -500,8 +506,8 @@ def _end(ctx: Context, sub: Obj, at: int, *, reason: str | None = None) -> None:
     sub["ended_at"] = at
     if sub["canceled_at"] is None:
         sub["canceled_at"] = at
-    if reason and sub["cancellation_details"]["reason"] is None:
-        sub["cancellation_details"]["reason"] = reason
+    if reason and _details(sub)["reason"] is None:
+        _details(sub)["reason"] = reason
     for iid in _open_invoices(ctx, sub):  # [S] automatic collection stops
         inv = ctx.store.get("invoice", iid)
         if inv is not None:
@@ -805,16 +811,16 @@ def update(ctx: Context, subscription_exposed_id: str) -> Obj:
         details = p["cancellation_details"] or {}
         for key in ("comment", "feedback"):
             if key in details:
-                sub["cancellation_details"][key] = details[key] or None
+                _details(sub)[key] = details[key] or None
     if "cancel_at_period_end" in p:
         sub["cancel_at_period_end"] = p["cancel_at_period_end"]
         if p["cancel_at_period_end"]:  # [V] status stays; cancel_at = period end
             sub["cancel_at"] = _period(sub)[1]
             sub["canceled_at"] = at
-            sub["cancellation_details"]["reason"] = "cancellation_requested"
+            _details(sub)["reason"] = "cancellation_requested"
         else:
             sub["cancel_at"] = sub["canceled_at"] = None
-            sub["cancellation_details"]["reason"] = None
+            _details(sub)["reason"] = None
     if "cancel_at" in p:
         sub["cancel_at"] = p["cancel_at"] or None
     if "discounts" in p:
@@ -847,9 +853,9 @@ def cancel(ctx: Context, subscription_exposed_id: str) -> Obj:
     details = ctx.params.get("cancellation_details") or {}
     for key in ("comment", "feedback"):
         if key in details:
-            sub["cancellation_details"][key] = details[key] or None
+            _details(sub)[key] = details[key] or None
     sub["canceled_at"] = at
-    sub["cancellation_details"]["reason"] = "cancellation_requested"
+    _details(sub)["reason"] = "cancellation_requested"
     # pending prorations go with an immediate cancel [S]
     for ii in invoices.pending_items(ctx.store, sub["customer"], sub["id"]):
         if ii["proration"]:
