@@ -31,22 +31,115 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   "API version for requests that send no Stripe-Version header", default="")
     parser.addini("stripe_validate_responses", "check every fake response against schemas/",
                   type="bool", default=False)
+    group.addoption("--stripe-live", dest="stripe_live", action="store_true", default=None,
+                    help="let tests without stripe_fake/stripe_cassette reach Stripe (test mode) "
+                    "for real; by default such requests are blocked and fail the test")
+    parser.addini("stripe_live", "let tests without stripe_fake/stripe_cassette reach Stripe",
+                  type="bool", default=False)
     from .cassettes.pytest_support import add_options  # cheap: pytest and stdlib only
 
     add_options(parser)
 
 
+_GUARD = pytest.StashKey[Any]()
+_BLOCKED = pytest.StashKey[list[str]]()
+_CURRENT = pytest.StashKey[list[Any]]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "stripe_fake(seed=None, now=None, api_version=None, isolate_keys=False): "
-        "configure the stripe_fake fixture for this test")
+        "stripe_fake(seed=None, now=None, api_version=None, isolate_keys=False, "
+        "instant_retries=True, raw_card_data=False): configure the stripe_fake fixture for "
+        "this test")
+    config.addinivalue_line(
+        "markers",
+        "stripe_fault(pattern, error='api_error', times=1, ...): make matching requests to "
+        "stripe_fake fail, as stripe_fake.faults.add(pattern, error, ...) would")
     from .cassettes.pytest_support import MARKER
 
     config.addinivalue_line("markers", MARKER)
+    config.addinivalue_line(
+        "markers", "stripe_live: this test may send requests to Stripe (test mode) for real; "
+        "without it, a Stripe request no fixture answers is blocked and fails the test")
+    _start_guard(config)
+
+
+def _start_guard(config: pytest.Config) -> None:
+    """Nothing reaches Stripe by accident while the plugin is active (see ``TestRunGuard``)."""
+    from .transports.http_libs import TestRunGuard
+
+    suite_allowed = bool(config.getoption("stripe_live") or config.getini("stripe_live"))
+    current: list[Any] = [None]  # the running item
+    blocked: list[str] = []
+
+    def who() -> str | None:
+        return current[0].nodeid if current[0] is not None else None
+
+    def allowed() -> bool:
+        item = current[0]
+        return suite_allowed or (item is not None
+                                 and item.get_closest_marker("stripe_live") is not None)
+
+    def report(message: str) -> None:
+        item = current[0]
+        if item is None:
+            blocked.append(message)
+        else:
+            item.stash.setdefault(_BLOCKED, []).append(message)
+
+    config.stash[_GUARD] = TestRunGuard(who, allowed, report).start()
+    config.stash[_CURRENT] = current
+    config.stash[_BLOCKED] = blocked
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    guard = config.stash.get(_GUARD, None)
+    if guard is not None:
+        guard.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    current = item.config.stash.get(_CURRENT, None)
+    if current is None:
+        return (yield)
+    current[0] = item
+    try:
+        return (yield)
+    finally:
+        current[0] = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when == "call" and call.excinfo is not None:
+        from .cassettes.pytest_support import CALL_EXCEPTION
+
+        item.stash[CALL_EXCEPTION] = call.excinfo.value
+    blocked = item.stash.get(_BLOCKED, None)
+    if blocked:
+        message = blocked[0]
+        del blocked[:]
+        original = "" if report.passed else f"\n\n{report.longreprtext}"
+        report.outcome = "failed"
+        report.longrepr = message + original
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    blocked = session.config.stash.get(_BLOCKED, None)
+    if blocked and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    blocked = config.stash.get(_BLOCKED, None)
+    if blocked:
+        terminalreporter.write_sep("=", "Stripe requests blocked outside tests")
+        for message in dict.fromkeys(blocked):
+            terminalreporter.write_line(message)
     from .cassettes.pytest_support import terminal_summary
 
     terminal_summary(terminalreporter, config)
@@ -67,9 +160,10 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
         if marker.args:
             raise pytest.UsageError(
                 f"{request.node.nodeid}: @pytest.mark.stripe_fake takes keyword arguments only "
-                "(seed=, now=, api_version=, isolate_keys=)")
+                "(seed=, now=, api_version=, isolate_keys=, instant_retries=, raw_card_data=)")
         for key, value in marker.kwargs.items():
-            if key not in ("seed", "now", "api_version", "isolate_keys"):
+            if key not in ("seed", "now", "api_version", "isolate_keys", "instant_retries",
+                           "raw_card_data"):
                 raise pytest.UsageError(
                     f"{request.node.nodeid}: unknown stripe_fake marker argument {key!r}")
             settings["default_version" if key == "api_version" else key] = value
@@ -82,7 +176,8 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     answered by it, and so are plain ``requests``, ``httpx`` and ``urllib.request`` calls.  Any
     other route to a Stripe host is blocked and fails the test.  Yields the
     :class:`~pytest_stripe_fixtures.fake.StripeFake`: its ``requests``, ``objects(type)``,
-    ``store`` and ``clock``."""
+    ``store`` and ``clock``, and ``checkout`` (the customer's side of Checkout and Payment
+    Links: ``checkout.complete(session_id)``, see ``hosted_pages.py``)."""
     import stripe
 
     from .fake import StripeFake
@@ -90,17 +185,24 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     from .transports.http_libs import LibraryInterceptor, NetworkGuard
     from .transports.sdk import SDKInterceptor
 
+    settings = _settings(request)
+    instant_retries = bool(settings.pop("instant_retries", True))
     try:
-        fake = StripeFake(**_settings(request))
+        fake = StripeFake(**settings)
     except ValueError as exc:
         raise pytest.UsageError(f"{request.node.nodeid}: stripe_fake: {exc}") from exc
+    _add_marked_faults(request, fake)
     had_key = stripe.api_key
     if had_key is None:
         stripe.api_key = FAKE_KEY
+    from .hosted_pages import CheckoutHelper
+
+    fake.checkout = CheckoutHelper(fake)  # type: ignore[attr-defined]
     validate = request.config.getoption("stripe_validate_responses") or request.config.getini(
         "stripe_validate_responses")
     blocked: list[str] = []
-    with SDKInterceptor(fake.handle), LibraryInterceptor(fake.handle), \
+    with SDKInterceptor(fake.handle, instant_retries=instant_retries), \
+            LibraryInterceptor(fake.handle), \
             NetworkGuard(request.node.nodeid, blocked.append):
         yield fake
     if had_key is None and stripe.api_key == FAKE_KEY:
@@ -108,6 +210,17 @@ def stripe_fake(request: pytest.FixtureRequest) -> Iterator[StripeFake]:
     if blocked:
         pytest.fail(blocked[0], pytrace=False)
     _report(request, fake, bool(validate))
+
+
+def _add_marked_faults(request: pytest.FixtureRequest, fake: StripeFake) -> None:
+    """``@pytest.mark.stripe_fault(...)`` markers, in the order they are written."""
+    from .fake.faults import FaultError
+
+    for marker in reversed(list(request.node.iter_markers("stripe_fault"))):
+        try:
+            fake.faults.add(*marker.args, **marker.kwargs)
+        except (FaultError, TypeError) as exc:
+            raise pytest.UsageError(f"{request.node.nodeid}: stripe_fault: {exc}") from exc
 
 
 def _report(request: pytest.FixtureRequest, fake: StripeFake, validate: bool) -> None:
@@ -140,8 +253,20 @@ def stripe_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     (``http://127.0.0.1:<port>``), each secret key is its own account, ``.reset(key=None)``."""
     from .transports.server import serve_in_background
 
-    with serve_in_background(**_settings(request)) as server:
+    settings = _settings(request)
+    settings.pop("instant_retries", None)  # the server's clients retry on their own
+    with serve_in_background(**settings) as server:
         yield server
+
+
+@pytest.fixture
+def stripe_cassette_config() -> dict[str, Any]:
+    """Cassette settings for the tests in its scope, like pytest-recording's ``vcr_config``:
+    override it in a ``conftest.py``, a module or a class.  Keys: ``record_mode``,
+    ``cassette_dir`` (relative to the test file), ``name``, ``filter_headers``,
+    ``filter_params``, ``filter_json``.  The command line beats the marker, which beats this
+    fixture, which beats the ini keys; filters from all of them add up."""
+    return {}
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from pytest_stripe_fixtures.fake import errors
+from pytest_stripe_fixtures.fake import errors, test_cards
 from pytest_stripe_fixtures.fake.resources import cards
 
 
@@ -178,7 +178,7 @@ def test_a_customer_card_is_charged_through_its_customer(stripe_client):
      "Your card has insufficient funds."),
 ])
 def test_declining_test_cards(stripe_client, stripe_fake, token, decline_code, message):
-    assert message in (cards.DECLINED, cards.INSUFFICIENT_FUNDS)
+    assert message in (test_cards.DECLINED, test_cards.INSUFFICIENT_FUNDS)
     with pytest.raises(stripe.CardError) as info:
         _charge(stripe_client, source=token)
     err = info.value
@@ -202,3 +202,32 @@ def test_a_bad_expiry_month(stripe_client):
                                                           params={"exp_month": "13"})
     assert (info.value.code, info.value.param, info.value.user_message) == (
         "invalid_expiry_month", "exp_month", cards.INVALID_EXPIRY["exp_month"])
+
+
+DECLINING_TOKENS = sorted(name for name, row in test_cards.BY_NAME.items()
+                          if name.startswith("tok_") and row.decline is not None)
+
+
+@pytest.mark.parametrize("token", DECLINING_TOKENS)
+def test_every_declining_token_on_a_legacy_charge(stripe_client, token):
+    row = test_cards.by_name(token)
+    expected = cards.charge_decline(row)
+    with pytest.raises(stripe.CardError) as info:
+        _charge(stripe_client, source=token)
+    assert (info.value.code, info.value.error.decline_code, info.value.user_message) == (
+        expected.code, expected.decline_code, expected.message)
+    failed = stripe_client.v1.charges.retrieve(info.value.error.charge)
+    assert (failed.status, failed.failure_code) == ("failed", expected.code)
+
+
+def test_a_token_for_a_card_that_always_needs_3ds_cannot_pay_a_legacy_charge(stripe_client):
+    with pytest.raises(stripe.CardError) as info:
+        _charge(stripe_client, source="tok_threeDSecure2Required")
+    assert info.value.code == "authentication_required"  # [R] no way to authenticate here
+
+
+def test_the_charge_customer_fail_token_attaches_then_fails(stripe_client):
+    customer = stripe_client.v1.customers.create(params={"source": "tok_chargeCustomerFail"})
+    with pytest.raises(stripe.CardError) as info:
+        _charge(stripe_client, customer=customer.id)
+    assert info.value.error.decline_code == "generic_decline"

@@ -228,7 +228,8 @@ def test_expansion(stripe_client):
     full = stripe_client.v1.charges.retrieve(charge.id, params={
         "expand": ["customer", "balance_transaction", "refunds"]})
     assert full.customer.id == customer.id and full.customer.object == "customer"
-    assert full.balance_transaction == charge.balance_transaction  # no such object: stays an id
+    assert full.balance_transaction.id == charge.balance_transaction
+    assert full.balance_transaction.object == "balance_transaction"
     assert full.refunds.to_dict() == {"object": "list", "data": [], "has_more": False,
                                       "url": f"/v1/charges/{charge.id}/refunds"}
     stripe_client.v1.customers.delete(customer.id)

@@ -107,10 +107,10 @@ def test_tax_exempt_empty_string_resets_to_none(stripe_client):
         customer.id, params={"tax_exempt": ""}).tax_exempt == "none"
 
 
-def test_payment_methods_and_test_clocks_are_not_faked(stripe_client):
-    err = _error(stripe_client.v1.customers.create, params={"payment_method": "pm_card_visa"})
+def test_unknown_payment_methods_and_test_clocks(stripe_client):
+    err = _error(stripe_client.v1.customers.create, params={"payment_method": "pm_nope"})
     assert (err.http_status, err.code, err.param) == (400, "resource_missing", "payment_method")
-    assert err.user_message == "No such PaymentMethod: 'pm_card_visa'"
+    assert err.user_message == "No such PaymentMethod: 'pm_nope'"
     err = _error(stripe_client.v1.customers.create, params={"test_clock": "clock_123"})
     assert (err.code, err.param) == ("resource_missing", "test_clock")
 

@@ -50,6 +50,12 @@ class RequestRecord:
     replayed: bool
     response: Response
     injected: faults.Fault | None = None  # the fault that answered instead of the fake
+    modelled: bool | None = None  # True: hand-written rules answered; False: the generic layer
+
+    @property
+    def generic(self) -> bool:
+        """Whether the generic layer (no hand-written rules) answered."""
+        return self.modelled is False
 
     def json(self) -> Any:
         return self.response.json()
@@ -96,7 +102,7 @@ class Context:
     __slots__ = ("fake", "account", "params", "version", "request", "endpoint")
 
     def __init__(self, fake: StripeFake, account: Account, params: dict[str, Any], version: str,
-                 request: Request, endpoint: str) -> None:
+                 request: Request | None, endpoint: str) -> None:
         self.fake = fake
         self.account = account
         self.params = params
@@ -136,10 +142,12 @@ class StripeFake:
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
                  keep_log: bool = True, max_accounts: int | None = MAX_ACCOUNTS,
-                 emit_events: bool = True) -> None:
+                 raw_card_data: bool = False, emit_events: bool = True) -> None:
+        from .generic import register_older_shape
         from .resources import load_all
 
         load_all()
+        register_older_shape()
         versions.version_key(default_version)
         self.seed = seed
         self.clock = Clock(now)
@@ -147,6 +155,7 @@ class StripeFake:
         self.isolate_keys = isolate_keys
         self.keep_log = keep_log
         self.max_accounts = max_accounts
+        self.raw_card_data = raw_card_data  # accept raw card numbers, as some accounts do
         self.requests: list[RequestRecord] = []
         self.internal_errors: list[str] = []
         self.faults = faults.Faults()
@@ -205,6 +214,20 @@ class StripeFake:
         return self.account().store
 
     @property
+    def payments(self) -> Any:
+        """Test helpers for what customers do outside the API (complete 3D Secure):
+        :class:`~pytest_stripe_fixtures.fake.resources.payment_intents.Payments`."""
+        from .resources.payment_intents import Payments
+
+        return Payments(self)
+
+    def context(self, api_key: str | None = None) -> Context:
+        """A context outside any request (test helpers): the account of ``api_key``, the
+        default version, no params."""
+        account = self.account(api_key)
+        return Context(self, account, {}, versions.resolve(self.default_version), None, "")
+
+    @property
     def events(self) -> list[Any]:
         """The (default) account's events so far, oldest first, as the ``GET /v1/events`` answer
         renders them; attribute access works (``[e.type for e in stripe_fake.events]``)."""
@@ -259,7 +282,7 @@ class StripeFake:
         if version_header is not None:
             version_header = _header_value(version_header)
         headers["Stripe-Version"] = version_header or self.default_version
-        if self.faults.active:
+        if self.faults._rules:  # noqa: SLF001 (hot path: no property call)
             injected = self._inject(request, method, path, query, headers, idem_key)
             if injected is not None:
                 return injected
@@ -276,7 +299,7 @@ class StripeFake:
                 version_header: str | None) -> Response:
         raw: dict[str, Any] = {}
         save = False
-        trace: dict[str, str | None] = {"endpoint": None, "version": None}
+        trace: dict[str, Any] = {"endpoint": None, "version": None, "modelled": None}
         try:
             version = trace["version"] = self._version(version_header)
             found = ROUTER.match(method, path)
@@ -284,6 +307,7 @@ class StripeFake:
                 raise errors.unrecognized_url(method, path)
             route, path_params = found
             trace["endpoint"] = route.endpoint
+            trace["modelled"] = route.modelled
             try:
                 raw = formcodec.decode(query, request.body if method == "POST" else None)
             except formcodec.FormError as exc:
@@ -301,7 +325,10 @@ class StripeFake:
             status, save = 200, True
         except errors.StripeError as exc:
             status, save = exc.status, exc.saved
-            text = json.dumps(exc.body(self._log_url(headers)))
+            body = exc.body(self._log_url(headers))
+            if exc.extra and account is not None and trace["version"] is not None:
+                body["error"] = self._render_embedded(account, trace["version"], body["error"])
+            text = json.dumps(body)
         except Exception:  # a bug in the fake: never a traceback through the caller's SDK
             self.internal_errors.append(f"{method} {request.path}\n{traceback.format_exc()}")
             status, text = 500, json.dumps(errors.StripeError(
@@ -400,6 +427,20 @@ class StripeFake:
             body = versions.downgrade(version, body, _View(renderer))
         return _to_json(body)
 
+    def _render_embedded(self, account: Account, version: str, error: dict[str, Any]
+                         ) -> dict[str, Any]:
+        """Objects an error embeds (a declined payment's PaymentIntent and PaymentMethod) as
+        a retrieve in the request's version would show them."""
+        store = account.store
+        renderer = expand.Renderer(self._facts, lambda t, i: _lookup(store, t, i))
+        out = dict(error)
+        for key, value in error.items():
+            if isinstance(value, dict) and "object" in value:
+                out[key] = renderer.render(value)
+                if versions.needs_downgrade(version):
+                    out[key] = versions.downgrade(version, out[key], _View(renderer))
+        return out
+
     # --- steps -----------------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> Account:
@@ -433,13 +474,13 @@ class StripeFake:
         return saved.response
 
     def _log(self, method: str, path: str, raw: dict[str, Any], response: Response,
-             trace: dict[str, str | None], idem_key: str | None, replayed: bool) -> None:
+             trace: dict[str, Any], idem_key: str | None, replayed: bool) -> None:
         """One record per answer (``list.append`` is atomic: no lock)."""
         if self.keep_log:
             self.requests.append(RequestRecord(
                 method, path, raw, response.status, trace["endpoint"], trace["version"],
                 response.headers["Request-Id"], response.headers.get("Stripe-Version"),
-                idem_key, replayed, response))
+                idem_key, replayed, response, modelled=trace.get("modelled")))
 
     @property
     def last_request(self) -> RequestRecord | None:

@@ -222,7 +222,7 @@ class Faults:
 
     @property
     def active(self) -> bool:
-        """Any rule left (one cheap check per request when there is none)."""
+        """Any rule left (the engine reads ``_rules`` directly: one check per request)."""
         return bool(self._rules)
 
     def take(self, method: str, path: str, endpoint: str | None, api_key: str | None,

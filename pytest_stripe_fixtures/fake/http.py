@@ -59,14 +59,21 @@ class Response:
 class Headers(dict):  # type: ignore[type-arg]
     """Case-insensitive headers, as HTTP libraries hand them to the SDK (which reads
     ``request-id`` and ``idempotency-key`` in lower case).  A plain dict, so building one is a
-    copy; a lookup in another case falls back to a scan."""
+    copy; a lookup in another case goes through a lower-cased index built on first need."""
+
+    _lower: dict[str, str] | None = None
+
+    def _index(self) -> dict[str, str]:
+        index = self._lower
+        if index is None or len(index) != len(self):
+            index = self._lower = {name.lower(): name for name in self}
+        return index
 
     def __missing__(self, key: str) -> Any:
-        lowered = key.lower()
-        for name, value in self.items():
-            if name.lower() == lowered:
-                return value
-        raise KeyError(key)
+        name = self._index().get(key.lower()) if isinstance(key, str) else None
+        if name is None or not dict.__contains__(self, name):
+            raise KeyError(key)
+        return dict.__getitem__(self, name)
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         try:
@@ -77,4 +84,4 @@ class Headers(dict):  # type: ignore[type-arg]
     def __contains__(self, key: object) -> bool:
         if dict.__contains__(self, key):
             return True
-        return isinstance(key, str) and any(name.lower() == key.lower() for name in self)
+        return isinstance(key, str) and key.lower() in self._index()

@@ -73,8 +73,19 @@ def validate(schema: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
 def _check_unknown(schema: dict[str, Any], value: Any, path: str) -> None:
     """Unknown parameters are reported before any other problem."""
     if "anyOf" in schema:  # the variant the value's shape selects (a hash, an array, ...)
-        _check_unknown(min(schema["anyOf"], key=lambda v: _kind_rank(v, value)), value, path)
-        return
+        ranked = sorted(schema["anyOf"], key=lambda v: _kind_rank(v, value))
+        best = _kind_rank(ranked[0], value)
+        first: errors.StripeError | None = None
+        for variant in ranked:  # several hash variants (card[number] or card[token]): any fits
+            if _kind_rank(variant, value) != best:
+                break
+            try:
+                _check_unknown(variant, value, path)
+                return
+            except errors.StripeError as exc:
+                first = first or exc
+        assert first is not None
+        raise first
     if schema.get("type") == "object" and isinstance(value, dict):
         props = schema.get("properties")
         extra = schema.get("additionalProperties")

@@ -23,12 +23,14 @@ and reported, so it can never reach the network.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import socket
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,12 +48,23 @@ class UninterceptedStripeCall(ConnectionRefusedError):
     """A Stripe host was reached by a route the fake cannot answer; nothing left the machine."""
 
 
-def _answer(handler: Handler, method: str, url: str, headers: Any, body: Any) -> Response:
+def _answer(handler: Handler, method: str, url: str, headers: Any, body: Any,
+            dropped: Callable[[Response], Exception]) -> Response:
+    """The fake's answer; an injected delay is slept here, an injected dropped connection or
+    timeout raised as ``dropped(response)`` (the library's own exception)."""
     path, query = split_url(url)
     if body is not None and not isinstance(body, (str, bytes)):
         body = body.read() if hasattr(body, "read") else b"".join(body)  # file or iterable
-    return handler(Request(method=method.upper(), path=path, query=query, body=body,
-                           headers=dict(headers or {})))
+    response = handler(Request(method=method.upper(), path=path, query=query, body=body,
+                               headers=dict(headers or {})))
+    if response.delay:
+        time.sleep(response.delay)
+    if response.drop is not None:
+        raise dropped(response)
+    return response
+
+
+_DROPPED = "fault injected by pytest-stripe-fixtures"
 
 
 class _Patches:
@@ -93,7 +106,10 @@ def _requests_adapter() -> type:
         def send(self, request: Any, stream: bool = False, timeout: Any = None,
                  verify: Any = True, cert: Any = None, proxies: Any = None) -> Any:
             answer = _answer(self.handler, request.method, request.url, request.headers,
-                             request.body)
+                             request.body, lambda r: (
+                                 requests.exceptions.ReadTimeout if r.drop == "timeout"
+                                 else requests.exceptions.ConnectionError)(
+                                     _DROPPED, request=request))
             response = requests.Response()
             response.status_code = answer.status
             response.reason = REASONS.get(answer.status, "")
@@ -133,8 +149,13 @@ def _patch_requests(patches: _Patches, handler: Handler) -> None:
 def _httpx_transports() -> tuple[type, type]:
     import httpx
 
+    def dropped(request: httpx.Request) -> Callable[[Response], Exception]:
+        return lambda r: (httpx.ReadTimeout if r.drop == "timeout" else httpx.ConnectError)(
+            _DROPPED, request=request)
+
     def respond(handler: Handler, request: httpx.Request, content: bytes) -> httpx.Response:
-        answer = _answer(handler, request.method, str(request.url), request.headers, content)
+        answer = _answer(handler, request.method, str(request.url), request.headers, content,
+                         dropped(request))
         return httpx.Response(answer.status, headers=answer.headers, content=answer.content,
                               request=request)
 
@@ -176,11 +197,15 @@ def _patch_httpx(patches: _Patches, handler: Handler) -> None:
 
 
 def _patch_urllib(patches: _Patches, handler: Handler) -> None:
+    import urllib.error
     import urllib.request
 
     def respond(req: urllib.request.Request) -> http.client.HTTPResponse:
         headers = {**req.unredirected_hdrs, **req.headers}
-        answer = _answer(handler, req.get_method(), req.full_url, headers, req.data)
+        answer = _answer(handler, req.get_method(), req.full_url, headers, req.data,
+                         lambda r: urllib.error.URLError(
+                             TimeoutError(_DROPPED) if r.drop == "timeout"
+                             else ConnectionResetError(_DROPPED)))
         head = "".join(f"{k}: {v}\r\n" for k, v in answer.headers.items())
         raw = (f"HTTP/1.1 {answer.status} {REASONS.get(answer.status, '')}\r\n{head}"
                f"Content-Length: {len(answer.content)}\r\n\r\n").encode("latin-1")
@@ -236,7 +261,7 @@ class LibraryInterceptor:
     def start(self) -> LibraryInterceptor:
         with self._lock:
             for module, patch in _PATCHERS.items():
-                if module in sys.modules or module == "urllib.request":
+                if sys.modules.get(module) is not None or module == "urllib.request":
                     patch(self._patches, self.handler)
         return self
 
@@ -268,13 +293,20 @@ class NetworkGuard:
         self.report = report
         self._patches = _Patches()
 
-    def refuse(self, host: str, how: str) -> UninterceptedStripeCall:
-        message = (
+    def allows(self) -> bool:
+        """Whether a connection to a Stripe host may go out now (never, for the fake)."""
+        return False
+
+    def message(self, host: str, how: str) -> str:
+        return (
             f"pytest-stripe-fixtures: {self.who} tried to reach {host} through {how}, which the "
             "Stripe fake cannot answer; the call was blocked and never left this machine. The "
             "fake answers the stripe SDK (any of its HTTP clients, sync or async) and plain "
             "requests, httpx and urllib.request calls; use one of those, or point the client at "
             "the `stripe_server` fixture's URL.")
+
+    def refuse(self, host: str, how: str) -> UninterceptedStripeCall:
+        message = self.message(host, how)
         if self.report is not None:
             self.report(message)
         return UninterceptedStripeCall(message)
@@ -284,7 +316,7 @@ class NetworkGuard:
         guard = self
 
         def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-            if _host_of(host) in STRIPE_HOSTS:
+            if _host_of(host) in STRIPE_HOSTS and not guard.allows():
                 raise guard.refuse(_host_of(host), "a client that resolves it itself "
                                    "(http.client, aiohttp, a socket, ...)")
             return original_getaddrinfo(host, *args, **kwargs)
@@ -294,7 +326,8 @@ class NetworkGuard:
             original = getattr(socket.socket, name)
 
             def connect(sock: socket.socket, address: Any, *, _original: Any = original) -> Any:
-                if isinstance(address, tuple) and address and _host_of(address[0]) in STRIPE_HOSTS:
+                if isinstance(address, tuple) and address and \
+                        _host_of(address[0]) in STRIPE_HOSTS and not guard.allows():
                     raise guard.refuse(_host_of(address[0]), "a raw socket")
                 return _original(sock, address)
 
@@ -314,6 +347,60 @@ class NetworkGuard:
         self.stop()
 
 
+_upstream = threading.local()
+
+
+@contextlib.contextmanager
+def upstream_send() -> Iterator[None]:
+    """Marks the plugin's own request to the recording upstream (``cassettes/upstream.py``):
+    the only connection to a Stripe host that :class:`TestRunGuard` lets through."""
+    _upstream.depth = getattr(_upstream, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _upstream.depth -= 1
+
+
+def sending_upstream() -> bool:
+    return getattr(_upstream, "depth", 0) > 0
+
+
+FIXTURES_HINT = (
+    "Use the stripe_fake fixture (an in-memory Stripe) or stripe_cassette (replay a "
+    "recording) in this test; to run it against Stripe test mode on purpose, mark it "
+    "@pytest.mark.stripe_live (or allow the whole suite: --stripe-live / ini stripe_live = true).")
+
+
+class TestRunGuard(NetworkGuard):
+    """Session-wide, while the plugin is active: a connection to a Stripe host that would
+    really leave the machine (DNS lookup, socket connect, pycurl) is refused unless the
+    running test opted in (``@pytest.mark.stripe_live``, ``--stripe-live``) or it is the
+    plugin's own recording request.  Requests another mock library answers (responses,
+    respx, pytest-httpx, vcrpy replay) never resolve the host, so they are never seen here.
+
+    ``who()`` names what is running (a test id, or None outside tests); ``allowed()`` says
+    whether it opted in."""
+
+    __test__ = False  # not a test class, whatever pytest collects
+
+    def __init__(self, who: Callable[[], str | None], allowed: Callable[[], bool],
+                 report: Report) -> None:
+        super().__init__("", report)
+        self._who = who
+        self._allowed = allowed
+
+    def allows(self) -> bool:
+        return sending_upstream() or self._allowed()
+
+    def message(self, host: str, how: str) -> str:
+        who = self._who()
+        where = f"test {who}" if who else "code outside any test (collection or a session " \
+            "fixture)"
+        return (f"pytest-stripe-fixtures: {where} sent a request to {host} that no Stripe "
+                "fixture answered; it was blocked and never left this machine. "
+                + FIXTURES_HINT)
+
+
 def _host_of(host: Any) -> str:
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
@@ -330,7 +417,7 @@ def _guard_pycurl(patches: _Patches, pycurl: Any, guard: NetworkGuard) -> None:
     curl = pycurl.Curl
 
     def check(option: int, value: Any) -> None:
-        if option == pycurl.URL:
+        if option == pycurl.URL and not guard.allows():
             url = value.decode() if isinstance(value, bytes) else str(value)
             if is_stripe_url(url):
                 raise guard.refuse(urlsplit(url).hostname or "", "pycurl")

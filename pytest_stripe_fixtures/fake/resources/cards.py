@@ -9,18 +9,14 @@ applies to them [D].  Declining test tokens decline when charged or attached [D]
 
 from __future__ import annotations
 
-import hashlib
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from .. import errors, metadata, versions
+from .. import errors, metadata, test_cards, versions
 from ..engine import Context
 from ..store import Obj
 
 # --- messages: [V]/[C] as tagged, the rest [R]; correct them here ---------------------------
-DECLINED = "Your card was declined."  # [V]
-INSUFFICIENT_FUNDS = "Your card has insufficient funds."  # [V]
 INVALID_EXPIRY = {  # [C] card_error codes invalid_expiry_month / invalid_expiry_year
     "exp_month": "Your card's expiration month is invalid.",
     "exp_year": "Your card's expiration year is invalid.",
@@ -38,57 +34,23 @@ versions.register(
 )
 
 
-@dataclass(frozen=True)
-class TestCard:
-    """What a test token stands for: brand (as cards and sources spell it), last4, funding,
-    and the decline (code, message) if the card is declined."""
-
-    __test__ = False  # not a pytest test class
-
-    brand: str
-    last4: str
-    funding: str
-    decline: tuple[str, str] | None = None
-
-
-TOKENS: dict[str, TestCard] = {  # [D] docs "Testing": card brands, declines
-    "tok_visa": TestCard("Visa", "4242", "credit"),
-    "tok_visa_debit": TestCard("Visa", "5556", "debit"),
-    "tok_mastercard": TestCard("MasterCard", "4444", "credit"),
-    "tok_mastercard_debit": TestCard("MasterCard", "8210", "debit"),
-    "tok_amex": TestCard("American Express", "8431", "credit"),
-    "tok_discover": TestCard("Discover", "1117", "credit"),
-    "tok_diners": TestCard("Diners Club", "0004", "credit"),
-    "tok_jcb": TestCard("JCB", "0505", "credit"),
-    "tok_unionpay": TestCard("UnionPay", "0005", "credit"),
-    "tok_chargeDeclined": TestCard("Visa", "0002", "credit", ("generic_decline", DECLINED)),
-    "tok_chargeDeclinedInsufficientFunds": TestCard(
-        "Visa", "9995", "credit", ("insufficient_funds", INSUFFICIENT_FUNDS)),
-}
-_BY_NUMBER = {(card.brand, card.last4): card for card in TOKENS.values()}
-BRAND_CODES = {"Visa": "visa", "MasterCard": "mastercard", "American Express": "amex",
-               "Discover": "discover", "Diners Club": "diners", "JCB": "jcb",
-               "UnionPay": "unionpay"}
+TOKENS = {name: row for name, row in test_cards.BY_NAME.items() if name.startswith("tok_")}
+BRAND_CODES = {legacy: code for code, legacy in test_cards.LEGACY_BRANDS.items()
+               if code not in ("cartes_bancaires", "eftpos_au")}
 UPDATABLE = ("address_city", "address_country", "address_line1", "address_line2",
              "address_state", "address_zip", "exp_month", "exp_year", "name")
 
 
 def fingerprint(*parts: str) -> str:
     """A stable 16-character fingerprint (the same card always gets the same one)."""
-    digits = hashlib.sha256("|".join(parts).encode()).digest()
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    return "".join(alphabet[b % len(alphabet)] for b in digits[:16])
-
-
-def card_fingerprint(brand: str, last4: str) -> str:
-    return fingerprint("card", brand, last4)
+    return test_cards.fingerprint("|".join(parts))
 
 
 def is_token(value: str) -> bool:
     return value.startswith("tok_")
 
 
-def test_card(token: str, param: str) -> TestCard:
+def test_card(token: str, param: str) -> test_cards.Instrument:
     """The test card behind ``token``, or Stripe's ``No such token`` [V]."""
     card = TOKENS.get(token)
     if card is None:
@@ -96,17 +58,34 @@ def test_card(token: str, param: str) -> TestCard:
     return card
 
 
-def decline(card: Obj, charge_id: str | None = None) -> errors.StripeError | None:
-    """The 402 ``card_error`` a declining test card gives (no ``param`` [V]), or None."""
-    known = _BY_NUMBER.get((card["brand"], card["last4"]))
-    if known is None or known.decline is None:
+def charge_decline(row: test_cards.Instrument | None) -> test_cards.Decline | None:
+    """What charging a card of ``row`` answers, without a PaymentIntent: its decline, or for a
+    card that needs 3D Secure on every payment ``authentication_required`` [R] (a legacy charge
+    cannot authenticate)."""
+    if row is None:
         return None
-    decline_code, message = known.decline
-    extra: dict[str, Any] = {"decline_code": decline_code}
-    if charge_id is not None:
-        extra["charge"] = charge_id
-    return errors.StripeError(message, status=402, type="card_error", code="card_declined",
-                              saved=True, extra=extra)
+    if row.three_d_secure == test_cards.ALWAYS:
+        return test_cards.NEEDS_AUTHENTICATION
+    return row.decline
+
+
+def attach_decline(row: test_cards.Instrument | None) -> test_cards.Decline | None:
+    """Attaching verifies the card: declining cards fail, except those documented to attach
+    and then fail every charge (``chargeCustomerFail``) [D]."""
+    if row is None or row.charge_only:
+        return None
+    return row.decline
+
+
+def decline(ctx: Context, card: Obj, charge_id: str | None = None, *,
+            attaching: bool = False) -> errors.StripeError | None:
+    """The 402 ``card_error`` a declining test card gives (``param`` only for field-specific
+    codes [V]), or None."""
+    row = test_cards.by_fingerprint(card.get("fingerprint"))
+    found = attach_decline(row) if attaching else charge_decline(row)
+    if found is None:
+        return None
+    return test_cards.card_error(found, ctx.version, charge=charge_id)
 
 
 def from_token(ctx: Context, token: str, param: str) -> Obj:
@@ -119,14 +98,14 @@ def from_token(ctx: Context, token: str, param: str) -> Obj:
                          "address_line1_check", "address_line2", "address_state", "address_zip",
                          "address_zip_check")),
         "allow_redisplay": "unspecified",
-        "brand": card.brand,
+        "brand": card.legacy_brand,
         "country": "US",
         "customer": None,
         "cvc_check": "pass",  # [V] fixtures
         "dynamic_last4": None,
         "exp_month": 12,
         "exp_year": time.gmtime(ctx.now()).tm_year + 1,
-        "fingerprint": card_fingerprint(card.brand, card.last4),
+        "fingerprint": card.fingerprint,
         "funding": card.funding,
         "last4": card.last4,
         "metadata": {},

@@ -2,8 +2,9 @@
 token (``tok_visa``: a new Card), of a customer's default source or card, or of a source or card
 attached to the customer.  Declining test cards leave a failed charge and answer 402.
 
-Captures, refunds and disputes are out of scope.  ``balance_transaction`` and the other
-expandable ids stay ids: the fake has no balance transactions, so expanding one returns the id.
+``capture=false`` authorizes only; ``POST /v1/charges/{charge}/capture`` captures (partially:
+the rest is released).  A captured charge has a real, expandable ``balance_transaction``
+(``balance_transactions.py``); refunds live in ``refunds.py``; disputes are out of scope.
 Coupons never apply to one-off charges: ``coupon`` is not a charge param (the schema says so).
 """
 
@@ -13,11 +14,11 @@ from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
-from .. import currencies, errors, events, lists, metadata, versions
+from .. import currencies, errors, events, lists, metadata, test_cards, versions
 from ..engine import Context
 from ..routing import route
 from ..store import Obj
-from . import cards, sources
+from . import balance_transactions, cards, sources
 
 # --- messages: [V]/[C] as tagged, the rest [R]; correct them here ---------------------------
 MUST_PROVIDE = "Must provide source or customer."  # [V]
@@ -31,7 +32,15 @@ CUSTOMER_ALREADY_SET = (  # [R] (rule [S]: only when the charge has no customer)
 TRANSFER_GROUP_SET = (  # [R] (rule [S]: only when not set yet)
     "This charge already has a transfer_group ({group}); it cannot be changed.")
 DECLINE_SELLER_MESSAGE = "The bank did not return any further details with this decline."  # [V]
-INSUFFICIENT_SELLER_MESSAGE = "The bank returned the decline code `insufficient_funds`."  # [R]
+BANK_SELLER_MESSAGE = "The bank returned the decline code `{code}`."  # [V] (insufficient_funds)
+BLOCKED_SELLER_MESSAGE = "Stripe blocked this payment as too risky."  # [V]
+ALREADY_CAPTURED = "Charge {charge} has already been captured."  # [C] stripe-stateful-mock
+CANNOT_CAPTURE = "Charge {charge} cannot be captured: its status is {status}."  # [R]
+CAPTURE_THE_INTENT = (  # [C] prefix (phase notes); tail [R]
+    "This uncaptured Charge was created by a PaymentIntent ({intent}). You must capture the "
+    "PaymentIntent instead.")
+CAPTURE_TOO_LARGE = (  # [R]
+    "Amount to capture ({amount}) is greater than the amount of the charge ({charge}).")
 
 MAX_AMOUNT = 99_999_999  # [D] "up to eight digits" (e.g. $999,999.99)
 MIN_USD_CENTS = 50  # [D] "The minimum amount is $0.50 US or equivalent in charge currency"
@@ -190,15 +199,105 @@ def _source_to_charge(ctx: Context, customer: Obj | None, source_id: str | None)
     return store.require("source", source_id, param="source", in_path=False)
 
 
-def _decline(charge: Obj, error: errors.StripeError) -> None:
+def decline_outcome(decline: test_cards.Decline, row: test_cards.Instrument | None) -> Obj:
+    """The ``outcome`` of a declined charge [V]/[C] (STRIPE-API-RULES-PAYMENTS.md §6.3)."""
+    if row is not None and row.blocked:
+        return {"network_status": "not_sent_to_network", "reason": "highest_risk_level",
+                "risk_level": "highest", "rule": "block_if_high_risk",
+                "seller_message": BLOCKED_SELLER_MESSAGE, "type": "blocked"}
+    reason = decline.decline_code or decline.code
+    return {"network_status": "declined_by_network", "reason": reason,
+            "seller_message": DECLINE_SELLER_MESSAGE if reason == "generic_decline"
+            else BANK_SELLER_MESSAGE.format(code=reason), "type": "issuer_declined"}
+
+
+def fail(charge: Obj, decline: test_cards.Decline, row: test_cards.Instrument | None) -> None:
     """Turn a new charge into the failed charge a declined card leaves behind [V] shape."""
-    code = error.extra["decline_code"]
     charge.update(
-        amount_captured=0, balance_transaction=None, captured=False, failure_code="card_declined",
-        failure_message=error.message, paid=False, status="failed",
-        outcome={**charge["outcome"], "network_status": "declined_by_network", "reason": code,
-                 "seller_message": INSUFFICIENT_SELLER_MESSAGE if code == "insufficient_funds"
-                 else DECLINE_SELLER_MESSAGE, "type": "issuer_declined"})
+        amount_captured=0, balance_transaction=None, captured=False, failure_code=decline.code,
+        failure_message=decline.message, paid=False, status="failed",
+        outcome={**charge["outcome"], **decline_outcome(decline, row)})
+
+
+def new_charge(ctx: Context, *, amount: int, currency: str, customer: str | None,
+               payment_method: str, details: Obj | None, billing: Obj, captured: bool,
+               p: dict[str, Any], source: Obj | None = None, payment_intent: str | None = None,
+               row: test_cards.Instrument | None = None) -> Obj:
+    """A succeeded (or, uncaptured, authorized) charge, not stored yet: legacy charges and
+    PaymentIntents build their charges here."""
+    cid = ctx.new_id("charge")
+    transfer = p.get("transfer_data")
+    destination = p.get("destination")
+    if transfer is None and destination is not None:  # the deprecated spelling
+        transfer = ({"destination": destination} if isinstance(destination, str)
+                    else {"destination": destination["account"],
+                          "amount": destination.get("amount")})
+    risk_level = row.risk_level if row is not None else "normal"
+    score = int(sources.digest(cid, length=4), 16) % 50 + 5
+    charge: Obj = {
+        "id": cid,
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount if captured else 0,
+        "amount_refunded": 0,
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": p.get("application_fee_amount"),
+        "balance_transaction": None,
+        "billing_details": billing,
+        "calculated_statement_descriptor": p.get("statement_descriptor"),
+        "captured": captured,
+        "created": ctx.now(),
+        "currency": currency,
+        "customer": customer,
+        "description": p.get("description"),
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "fraud_details": {},
+        "livemode": False,
+        "metadata": metadata.apply({}, p.get("metadata")),
+        "on_behalf_of": p.get("on_behalf_of"),
+        "outcome": {"advice_code": None, "network_advice_code": None,
+                    "network_decline_code": None, "network_status": "approved_by_network",
+                    "reason": "elevated_risk_level" if risk_level == "elevated" else None,
+                    "risk_level": risk_level,
+                    "risk_score": score if risk_level == "normal" else score + 40,
+                    "seller_message": "Payment complete.", "type": "authorized"},
+        "paid": True,
+        "payment_intent": payment_intent,
+        "payment_method": payment_method,
+        "payment_method_details": details,
+        "receipt_email": p.get("receipt_email"),
+        "receipt_number": None,
+        "receipt_url": f"https://pay.stripe.com/receipts/payment/{ctx.account.ids.token(60)}",
+        "refunded": False,
+        "refunds": {"object": "list", "data": [], "has_more": False,
+                    "url": f"/v1/charges/{cid}/refunds"},
+        "review": None,
+        "shipping": sources.shipping(p.get("shipping")),
+        "source": source,  # the stored source itself: it renders as it is now
+        "source_transfer": None,
+        "statement_descriptor": p.get("statement_descriptor"),
+        "statement_descriptor_suffix": p.get("statement_descriptor_suffix"),
+        "status": "succeeded",
+        "transfer_data": None if transfer is None else {
+            "amount": transfer.get("amount"), "destination": transfer["destination"]},
+        "transfer_group": p.get("transfer_group"),
+    }
+    if p.get("radar_options", {}).get("session"):
+        charge["radar_options"] = {"session": p["radar_options"]["session"]}
+    if captured:
+        charge["balance_transaction"] = balance_transactions.for_charge(ctx, charge, row)
+    return charge
+
+
+def _card_of(source: Obj) -> Obj | None:
+    """The card hash a charge of ``source`` checks for declines (a Card, or a card Source)."""
+    if source["object"] == "card":
+        return source
+    return source.get("card") if source.get("type") == "card" else None
 
 
 @route("POST", "/v1/charges")
@@ -219,79 +318,75 @@ def create(ctx: Context) -> Obj:
     source = _source_to_charge(ctx, customer, p.get("source"))
     sources.check_chargeable(ctx.store, source, None if customer is None else customer["id"],
                              currency)
-    captured = p.get("capture", True)
-    cid = ctx.new_id("charge")
-    transfer = p.get("transfer_data")
-    destination = p.get("destination")
-    if transfer is None and destination is not None:  # the deprecated spelling
-        transfer = ({"destination": destination} if isinstance(destination, str)
-                    else {"destination": destination["account"],
-                          "amount": destination.get("amount")})
-    charge: Obj = {
-        "id": cid,
-        "object": "charge",
-        "amount": amount,
-        "amount_captured": amount if captured else 0,
-        "amount_refunded": 0,
-        "application": None,
-        "application_fee": None,
-        "application_fee_amount": p.get("application_fee_amount"),
-        "balance_transaction": ctx.new_id("balance_transaction") if captured else None,
-        "billing_details": _billing_details(source),
-        "calculated_statement_descriptor": p.get("statement_descriptor"),
-        "captured": captured,
-        "created": ctx.now(),
-        "currency": currency,
-        "customer": None if customer is None else customer["id"],
-        "description": p.get("description"),
-        "disputed": False,
-        "failure_balance_transaction": None,
-        "failure_code": None,
-        "failure_message": None,
-        "fraud_details": {},
-        "livemode": False,
-        "metadata": metadata.apply({}, p.get("metadata")),
-        "on_behalf_of": p.get("on_behalf_of"),
-        "outcome": {"advice_code": None, "network_advice_code": None,
-                    "network_decline_code": None, "network_status": "approved_by_network",
-                    "reason": None, "risk_level": "normal",
-                    "risk_score": int(sources.digest(cid, length=4), 16) % 50 + 5,
-                    "seller_message": "Payment complete.", "type": "authorized"},
-        "paid": True,
-        "payment_intent": None,
-        "payment_method": source["id"],
-        "payment_method_details": _payment_method_details(source),
-        "receipt_email": p.get("receipt_email"),
-        "receipt_number": None,
-        "receipt_url": f"https://pay.stripe.com/receipts/payment/{ctx.account.ids.token(60)}",
-        "refunded": False,
-        "refunds": {"object": "list", "data": [], "has_more": False,
-                    "url": f"/v1/charges/{cid}/refunds"},
-        "review": None,
-        "shipping": sources.shipping(p.get("shipping")),
-        "source": source,  # the stored source itself: it renders as it is now
-        "source_transfer": None,
-        "statement_descriptor": p.get("statement_descriptor"),
-        "statement_descriptor_suffix": p.get("statement_descriptor_suffix"),
-        "status": "succeeded",
-        "transfer_data": None if transfer is None else {
-            "amount": transfer.get("amount"), "destination": transfer["destination"]},
-        "transfer_group": p.get("transfer_group"),
-    }
-    if p.get("radar_options", {}).get("session"):
-        charge["radar_options"] = {"session": p["radar_options"]["session"]}
+    card = _card_of(source)
+    row = test_cards.by_fingerprint(card.get("fingerprint")) if card is not None else None
+    declined = cards.charge_decline(row)
+    charge = new_charge(ctx, amount=amount, currency=currency,
+                        customer=None if customer is None else customer["id"],
+                        payment_method=source["id"], details=_payment_method_details(source),
+                        billing=_billing_details(source), captured=p.get("capture", True)
+                        and declined is None, p=p, source=source, row=row)
     if source["object"] == "card" and ctx.store.get("card", source["id"]) is None:
         ctx.store.add(source)  # the card a token stands for
-    declined = cards.decline(source, cid) if source["object"] == "card" else None
     if declined is not None:
-        _decline(charge, declined)
+        fail(charge, declined, row)
         ctx.store.add(charge)
         events.emit(ctx, "charge.failed", charge)
-        raise declined
+        raise test_cards.card_error(declined, ctx.version, charge=charge["id"])
     sources.record_charge(ctx.store, source, amount)
     ctx.store.add(charge)
     events.emit(ctx, "charge.succeeded", charge)  # uncaptured too (`captured: false`) [C]
     return charge
+
+
+def capture_charge(ctx: Context, charge: Obj, amount: int, p: dict[str, Any]) -> None:
+    """Capture an authorized charge for ``amount``: the rest of the authorization is released
+    for good (shown as refunded, the legacy reading [R])."""
+    charge["captured"] = True
+    charge["amount_captured"] = amount
+    charge["amount_refunded"] = charge["amount"] - amount
+    charge["balance_transaction"] = balance_transactions.for_charge(
+        ctx, charge, _row_of_charge(charge), amount)
+    for name in ("receipt_email", "statement_descriptor", "statement_descriptor_suffix",
+                 "transfer_group", "application_fee_amount"):
+        if name in p:
+            charge[name] = p[name]
+    events.emit(ctx, "charge.captured", charge)
+
+
+def release(ctx: Context, charge: Obj) -> None:
+    """An uncaptured charge whose authorization is released (its PaymentIntent canceled): the
+    whole amount shows as refunded [S] (cancel description); fields [R]."""
+    charge["amount_refunded"] = charge["amount"]
+    charge["refunded"] = True
+    events.emit(ctx, "charge.refunded", charge, previous_attributes={
+        "amount_refunded": 0, "refunded": False})
+
+
+def _row_of_charge(charge: Obj) -> test_cards.Instrument | None:
+    details = (charge.get("payment_method_details") or {}).get("card") or {}
+    return test_cards.by_fingerprint(details.get("fingerprint"))
+
+
+@route("POST", "/v1/charges/{charge}/capture")
+def capture(ctx: Context, charge: str) -> Obj:
+    obj = ctx.store.require("charge", charge, param="charge", in_path=True)
+    p = ctx.params
+    if obj["captured"]:
+        raise errors.conflict(ALREADY_CAPTURED.format(charge=obj["id"]), code="charge_already_captured")
+    if obj["status"] != "succeeded" or obj["refunded"]:
+        raise errors.conflict(CANNOT_CAPTURE.format(charge=obj["id"], status=obj["status"]))
+    if obj["payment_intent"] is not None:
+        raise errors.conflict(CAPTURE_THE_INTENT.format(intent=obj["payment_intent"]))
+    amount = p.get("amount", obj["amount"])
+    if amount > obj["amount"]:
+        raise errors.conflict(CAPTURE_TOO_LARGE.format(
+            amount=_money(amount, obj["currency"]), charge=_money(obj["amount"], obj["currency"])),
+            "amount", "amount_too_large")
+    if amount < 1:
+        raise errors.too_small("amount", 1)
+    capture_charge(ctx, obj, amount, p)
+    return obj
 
 
 @route("GET", "/v1/charges/{charge}")

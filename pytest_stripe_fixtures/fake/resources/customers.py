@@ -18,13 +18,12 @@ from ..engine import Context
 from ..routing import route
 from ..store import Obj
 from ..versions import CLOVER
-from . import sources
+from . import payment_methods, sources
 
 # --- messages: [V]/[C] as tagged, the rest [R]; correct them here ---------------------------
 INVALID_EMAIL = "Invalid email address: {value}"  # [R]
 INVALID_INVOICE_PREFIX = (  # [R] (rule [S]: "Must be 3-12 uppercase letters or numbers")
     "Invalid invoice_prefix: {value}. The prefix must be 3-12 uppercase letters or numbers.")
-PAYMENT_METHOD = "PaymentMethod"  # [V pattern] "No such PaymentMethod: ..."; not faked
 TEST_CLOCK = "test clock"  # [R] "No such test clock: ..."; test clocks are not faked
 
 SEARCH_FIELDS = {"created": "numeric", "email": "string", "metadata": "token", "name": "string",
@@ -174,12 +173,6 @@ def _check_fields(p: dict[str, Any]) -> None:
         raise errors.invalid(INVALID_INVOICE_PREFIX.format(value=prefix), "invoice_prefix")
     if p.get("next_invoice_sequence") is not None and p["next_invoice_sequence"] < 1:
         raise errors.too_small("next_invoice_sequence", 1)
-    if "payment_method" in p:
-        raise errors.no_such(PAYMENT_METHOD, p["payment_method"], "payment_method", in_path=False)
-    method = (p.get("invoice_settings") or {}).get("default_payment_method")
-    if method:
-        raise errors.no_such(PAYMENT_METHOD, method, "invoice_settings[default_payment_method]",
-                             in_path=False)
     if "test_clock" in p:
         raise errors.no_such(TEST_CLOCK, p["test_clock"], "test_clock", in_path=False)
 
@@ -251,6 +244,19 @@ def create(ctx: Context) -> Obj:
                              [_tax_id(ctx, cid, raw) for raw in p.get("tax_id_data") or []]),
         "test_clock": None,
     }
+    pm = None
+    if "payment_method" in p:
+        pm = payment_methods.resolve(ctx, p["payment_method"], "payment_method")
+        payment_methods.check_usable(ctx.store, pm, None, "payment_method")
+    default_pm = customer["invoice_settings"]["default_payment_method"]
+    if default_pm and (pm is None or pm["id"] != default_pm) and p.get("payment_method") != \
+            default_pm:
+        raise errors.StripeError(payment_methods.NOT_CUSTOMERS.format(pm=default_pm),
+                                 code="resource_missing", saved=True,
+                                 param="invoice_settings[default_payment_method]")
+    if pm is not None:
+        customer["invoice_settings"]["default_payment_method"] = \
+            pm["id"] if default_pm else None
     _legacy_discount(ctx, customer, p.get(LEGACY_DISCOUNT), creating=True)
     ctx.store.add(customer)  # customer.created (fake/events.py), then its discount's event
     if customer["discount"] is not None:
@@ -259,6 +265,8 @@ def create(ctx: Context) -> Obj:
         announce_created(ctx, customer)
     if source is not None:
         sources.attach(ctx, customer, source, make_default=True)
+    if pm is not None:
+        payment_methods.attach(ctx, pm, customer)
     return customer
 
 
@@ -299,6 +307,10 @@ def update(ctx: Context, customer: str) -> Obj:
                 or (kind == "card" and not value.startswith("card_"))):
             raise errors.no_such(kind, value, param, in_path=False)  # [R]
         default = value
+    default_pm = (p.get("invoice_settings") or {}).get("default_payment_method")
+    if default_pm:
+        payment_methods.customer_pm(ctx, obj, default_pm,
+                                    "invoice_settings[default_payment_method]")
     _legacy_discount(ctx, obj, p.get(LEGACY_DISCOUNT), creating=False)
     for key in _PLAIN:
         if key in p:
@@ -338,6 +350,7 @@ def delete(ctx: Context, customer: str) -> Obj:
     obj = sources.live_customer(ctx, customer)
     stub = {"id": customer, "object": "customer", "deleted": True}
     sources.forget_customer(ctx.store, customer)
+    payment_methods.forget_customer(ctx.store, customer)
     ctx.store.delete("customer", customer, stub)  # customer.deleted: the customer as it was
     if obj.get("discount") is not None:
         events.emit(ctx, "customer.discount.deleted", obj["discount"])  # [R] second

@@ -139,11 +139,11 @@ def _card(ctx: Context, sid: str, p: dict[str, Any]) -> Obj:
     if token is None:
         raise errors.invalid(CARD_NEEDS_TOKEN.format(tokens=", ".join(TEST_CARD_TOKENS)), "token")
     card = cards.test_card(token, "token")
-    brand, last4, funding = card.brand, card.last4, card.funding
+    brand, last4, funding = card.legacy_brand, card.last4, card.funding
     return {"address_line1_check": None, "address_zip_check": None, "brand": brand,
-            "country": "US", "cvc_check": None, "dynamic_last4": None, "exp_month": 12,
+            "country": card.country, "cvc_check": None, "dynamic_last4": None, "exp_month": 12,
             "exp_year": time.gmtime(ctx.now()).tm_year + 1,
-            "fingerprint": cards.card_fingerprint(brand, last4), "funding": funding,
+            "fingerprint": card.fingerprint, "funding": funding,
             "last4": last4, "name": None, "three_d_secure": "optional",
             "tokenization_method": None}
 
@@ -409,7 +409,7 @@ def check_attachable(ctx: Context, customer_id: str, source_id: str, param: str)
     reject_non_source(source_id, param)
     if cards.is_token(source_id):
         card = cards.from_token(ctx, source_id, param)
-        declined = cards.decline(card)
+        declined = cards.decline(ctx, card, attaching=True)
         if declined is not None:
             raise declined
         return card
