@@ -142,7 +142,7 @@ class StripeFake:
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
                  keep_log: bool = True, max_accounts: int | None = MAX_ACCOUNTS,
-                 raw_card_data: bool = False) -> None:
+                 raw_card_data: bool = False, emit_events: bool = True) -> None:
         from .generic import register_older_shape
         from .resources import load_all
 
@@ -164,6 +164,7 @@ class StripeFake:
         self._request_ids = IdFactory(None if seed is None else seed + 1)
         self._facts = schemas.shape_facts()
         self.webhooks = Webhooks(self)
+        self.emit_events = emit_events  # False: no events at all (benchmarks compare)
 
     # --- accounts --------------------------------------------------------------------
 
@@ -406,7 +407,7 @@ class StripeFake:
             account.clock_seen = now
         for hook in _BEFORE_HANDLER:
             hook(ctx)
-        if route.method == "GET":
+        if route.method == "GET" or not self.emit_events:
             result = route.handler(ctx, **path_params)
         else:  # writes become events (fake/events.py)
             recorder = events.begin(account.store, endpoint, path_params, request_ref)
