@@ -152,6 +152,21 @@ def fake_contender() -> Iterator[stripe.StripeClient]:
         yield stripe.StripeClient(KEY)
 
 
+@contextlib.contextmanager
+def fake_without_events() -> Iterator[stripe.StripeClient]:
+    fake = StripeFake(emit_events=False)  # what event emission costs: compare with the above
+    with as_the_fixture(fake):
+        yield stripe.StripeClient(KEY)
+
+
+@contextlib.contextmanager
+def fake_with_webhook() -> Iterator[stripe.StripeClient]:
+    fake = StripeFake()
+    fake.webhooks.deliver_to(lambda payload, headers: 200, secret="whsec_bench")
+    with as_the_fixture(fake):
+        yield stripe.StripeClient(KEY)
+
+
 def responses_contender(canned: Any) -> Contender:
     import responses
 
@@ -290,7 +305,11 @@ def requests_section(args: argparse.Namespace) -> None:
     canned = record_canned()
     folder = Path(tempfile.mkdtemp(prefix="bench-fake-"))
     contenders: dict[str, Contender] = {"floor (SDK + stub client)": floor(canned),
-                                        "fake (stripe_fake)": fake_contender}
+                                        "fake (stripe_fake)": fake_contender,
+                                        "fake, events off (emit_events=False)":
+                                            fake_without_events,
+                                        "fake + a webhook target (signed delivery)":
+                                            fake_with_webhook}
     cassette = cassette_contender(folder, args.rounds)
     if cassette is not None:
         contenders["cassette replay (use_cassette)"] = cassette
@@ -319,6 +338,9 @@ def requests_section(args: argparse.Namespace) -> None:
     for name, values in samples.items():
         low, mid = min(values), statistics.median(values)
         print(f"| {name} | {low:.1f} | {mid:.1f} | {low / base_min:.2f} | {mid / base_med:.2f} |")
+    on, off = samples["fake (stripe_fake)"], samples["fake, events off (emit_events=False)"]
+    print(f"\nevent emission: fake / fake without events = {min(on) / min(off):.3f} (min), "
+          f"{statistics.median(on) / statistics.median(off):.3f} (median)")
     if failures:
         print(f"\nlocalstripe failed {len(failures)} of {STEPS} steps:")
         for failure in failures:

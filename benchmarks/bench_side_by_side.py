@@ -148,7 +148,17 @@ def client_process(url: str, keys: list[str], requests: int, start_at: float,
     out.put((results, errors, time.time()))
 
 
-def measure(url: str, clients: int, processes: int, requests: int, tag: str) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), or 0.0 where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def measure(url: str, clients: int, processes: int, requests: int, tag: str,
+            pid: int = 0) -> dict[str, float]:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     keys = [f"sk_test_{tag}client{i}" for i in range(clients)]
@@ -158,6 +168,7 @@ def measure(url: str, clients: int, processes: int, requests: int, tag: str) -> 
                for group in groups if group]
     for worker in workers:
         worker.start()
+    cpu_before = cpu_seconds(pid)
     latencies: list[float] = []
     errors: list[str] = []
     ended = 0.0
@@ -166,6 +177,7 @@ def measure(url: str, clients: int, processes: int, requests: int, tag: str) -> 
         latencies += got
         errors += errs
         ended = max(ended, end)
+    cpu = cpu_seconds(pid) - cpu_before
     for worker in workers:
         worker.join()
     wall = ended - start_at
@@ -176,6 +188,7 @@ def measure(url: str, clients: int, processes: int, requests: int, tag: str) -> 
 
     return {"requests": len(latencies), "rps": len(latencies) / wall, "p50": pct(0.5),
             "p95": pct(0.95), "p99": pct(0.99), "errors": len(errors),
+            "cpu_us": cpu / max(1, len(latencies)) * 1e6,
             "first_error": errors[0] if errors else ""}  # type: ignore[dict-item]
 
 
@@ -207,11 +220,12 @@ def main() -> None:
             order = list(servers) if round_ % 2 == 0 else list(reversed(servers))
             for name in order:
                 got = measure(servers[name][1], args.clients, args.processes, args.requests,
-                              f"r{round_}")
+                              f"r{round_}", servers[name][0].pid)
                 figures[name].append(got)
                 print(f"  round {round_ + 1} {name:<12} {got['rps']:7.0f} requests/s  "
                       f"p50 {got['p50']:6.2f} ms  p95 {got['p95']:6.2f} ms  "
-                      f"p99 {got['p99']:6.2f} ms  errors {got['errors']:.0f} "
+                      f"p99 {got['p99']:6.2f} ms  server CPU {got['cpu_us']:5.0f} µs/req  "
+                      f"errors {got['errors']:.0f} "
                       f"{got['first_error']}")
     finally:
         for process, _ in servers.values():

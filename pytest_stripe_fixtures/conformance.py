@@ -12,12 +12,14 @@ from .fake import schemas as schema_store
 
 @cache
 def _registry(version: str) -> Any:
-    """Every schema of one version, so ``{"$ref": "product.json"}`` resolves."""
+    """The schemas of one version, so ``{"$ref": "product.json"}`` resolves; each document
+    is read when a reference first reaches it."""
     from referencing import Registry, Resource
 
-    return Registry().with_resources(
-        (f"{n}.json", Resource.from_contents(schema_store.object_schema(version, n)))
-        for n in schema_store.object_names(version))
+    def retrieve(uri: str) -> Any:
+        return Resource.from_contents(schema_store.object_schema(version, uri[:-len(".json")]))
+
+    return Registry(retrieve=retrieve)  # type: ignore[call-arg]
 
 
 @cache

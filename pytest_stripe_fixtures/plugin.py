@@ -31,9 +31,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   "API version for requests that send no Stripe-Version header", default="")
     parser.addini("stripe_validate_responses", "check every fake response against schemas/",
                   type="bool", default=False)
+    group.addoption("--stripe-live", dest="stripe_live", action="store_true", default=None,
+                    help="let tests without stripe_fake/stripe_cassette reach Stripe (test mode) "
+                    "for real; by default such requests are blocked and fail the test")
+    parser.addini("stripe_live", "let tests without stripe_fake/stripe_cassette reach Stripe",
+                  type="bool", default=False)
     from .cassettes.pytest_support import add_options  # cheap: pytest and stdlib only
 
     add_options(parser)
+
+
+_GUARD = pytest.StashKey[Any]()
+_BLOCKED = pytest.StashKey[list[str]]()
+_CURRENT = pytest.StashKey[list[Any]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,9 +59,87 @@ def pytest_configure(config: pytest.Config) -> None:
     from .cassettes.pytest_support import MARKER
 
     config.addinivalue_line("markers", MARKER)
+    config.addinivalue_line(
+        "markers", "stripe_live: this test may send requests to Stripe (test mode) for real; "
+        "without it, a Stripe request no fixture answers is blocked and fails the test")
+    _start_guard(config)
+
+
+def _start_guard(config: pytest.Config) -> None:
+    """Nothing reaches Stripe by accident while the plugin is active (see ``TestRunGuard``)."""
+    from .transports.http_libs import TestRunGuard
+
+    suite_allowed = bool(config.getoption("stripe_live") or config.getini("stripe_live"))
+    current: list[Any] = [None]  # the running item
+    blocked: list[str] = []
+
+    def who() -> str | None:
+        return current[0].nodeid if current[0] is not None else None
+
+    def allowed() -> bool:
+        item = current[0]
+        return suite_allowed or (item is not None
+                                 and item.get_closest_marker("stripe_live") is not None)
+
+    def report(message: str) -> None:
+        item = current[0]
+        if item is None:
+            blocked.append(message)
+        else:
+            item.stash.setdefault(_BLOCKED, []).append(message)
+
+    config.stash[_GUARD] = TestRunGuard(who, allowed, report).start()
+    config.stash[_CURRENT] = current
+    config.stash[_BLOCKED] = blocked
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    guard = config.stash.get(_GUARD, None)
+    if guard is not None:
+        guard.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    current = item.config.stash.get(_CURRENT, None)
+    if current is None:
+        return (yield)
+    current[0] = item
+    try:
+        return (yield)
+    finally:
+        current[0] = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when == "call" and call.excinfo is not None:
+        from .cassettes.pytest_support import CALL_EXCEPTION
+
+        item.stash[CALL_EXCEPTION] = call.excinfo.value
+    blocked = item.stash.get(_BLOCKED, None)
+    if blocked:
+        message = blocked[0]
+        del blocked[:]
+        original = "" if report.passed else f"\n\n{report.longreprtext}"
+        report.outcome = "failed"
+        report.longrepr = message + original
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    blocked = session.config.stash.get(_BLOCKED, None)
+    if blocked and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    blocked = config.stash.get(_BLOCKED, None)
+    if blocked:
+        terminalreporter.write_sep("=", "Stripe requests blocked outside tests")
+        for message in dict.fromkeys(blocked):
+            terminalreporter.write_line(message)
     from .cassettes.pytest_support import terminal_summary
 
     terminal_summary(terminalreporter, config)
@@ -169,6 +257,16 @@ def stripe_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     settings.pop("instant_retries", None)  # the server's clients retry on their own
     with serve_in_background(**settings) as server:
         yield server
+
+
+@pytest.fixture
+def stripe_cassette_config() -> dict[str, Any]:
+    """Cassette settings for the tests in its scope, like pytest-recording's ``vcr_config``:
+    override it in a ``conftest.py``, a module or a class.  Keys: ``record_mode``,
+    ``cassette_dir`` (relative to the test file), ``name``, ``filter_headers``,
+    ``filter_params``, ``filter_json``.  The command line beats the marker, which beats this
+    fixture, which beats the ini keys; filters from all of them add up."""
+    return {}
 
 
 @pytest.fixture

@@ -46,9 +46,22 @@ BROKEN = {
     "no interactions list": ("version: 1\nrequests: []\n", 1,
                              "no 'interactions' list at the top level"),
     "an interaction without a response": (GOOD.split("  response:")[0], 3,
-                                          "interaction #0 is malformed (KeyError: 'response')"),
+                                          "interaction #0: needs both 'request' and 'response'"),
     "a status that is not a number": (GOOD.replace("code: 200", "code: OK"), 3,
-                                      "interaction #0 is malformed (ValueError"),
+                                      "interaction #0: response.status.code must be"),
+    "a negative status": (GOOD.replace("code: 200", "code: -5"), 3,
+                          "interaction #0: response.status.code must be"),
+    "a method list": (GOOD.replace("method: GET", "method: [POST]"), 3,
+                      "interaction #0: request.method must be"),
+    "a mapping as the request body": (GOOD.replace("    body: null", "    body: {name: Mug}"), 3,
+                                      "interaction #0: request.body must be text"),
+    "a header that is a mapping": (GOOD.replace("headers: {Content-Type: [application/json]}",
+                                                "headers: {Content-Type: {a: b}}"), 3,
+                                   "interaction #0: response.headers['Content-Type'] must be"),
+    "a malformed IPv6 URI": (GOOD.replace("https://api.stripe.com/", "http://[::1/"), 3,
+                             "interaction #0: request.uri"),
+    "a body truncated inside JSON": (GOOD.replace('"name": "Mug"}', '"name": "Mu'), 3,
+                                     "interaction #0: response.body is not valid JSON"),
 }
 
 
@@ -125,7 +138,7 @@ def test_a_secret_that_survived_scrubbing_stops_the_write(tmp_path: Path) -> Non
     leak = yamlio.Interaction("GET", "https://api.stripe.com/v1/products", {}, None, 200, "OK", {},
                               '{"note": "sk_test_fake123"}')
     with pytest.raises(SecretInCassette, match=r"leak.yaml: not written: .*sk_test_\.\.\."):
-        yamlio.save(path, lambda current: [leak], lambda merged: {})
+        yamlio.save(path, [leak], metadata=lambda old, added: {})
     assert not path.exists()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -141,8 +142,12 @@ def test_standard_scenario_with_the_node_sdk(server, tmp_path):
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     check_outcome(out)
-    assert out["error"] == {"type": "StripeInvalidRequestError", "code": "resource_missing",
-                            "statusCode": 404, "message": "No such product: 'prod_missing'"}
+    error = out["error"]
+    # stripe-node 23.2 prefixes its messages with the Request-Id: "[req_...] No such product: ..."
+    message = re.sub(r"^\[req_\w+\] ", "", error.pop("message"))
+    assert error == {"type": "StripeInvalidRequestError", "code": "resource_missing",
+                     "statusCode": 404}
+    assert message == "No such product: 'prod_missing'"
 
 
 # --- curl -----------------------------------------------------------------------------------

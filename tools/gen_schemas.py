@@ -1,21 +1,35 @@
-"""Generate ``schemas/<version>/`` from Stripe's OpenAPI spec (2023-08-16) and our version changes.
+"""Generate the operation catalog and ``schemas/<version>/`` from Stripe's OpenAPI spec.
 
     python tools/gen_schemas.py [--spec ../shared/stripe-openapi/spec3.2023-08-16.json]
 
-For each supported API version it writes:
+What exists comes from the spec alone: every operation (method + path) and every resource
+(a component with ``x-resourceId``).  The few facts the spec does not carry are the small
+correction tables below (includable and conditional fields, ``""``-unsettable params, id
+prefixes the examples lack), each tagged with its source.
 
-* ``endpoints.json``: per endpoint ("POST /v1/products"), the request parameters as a
-  JSON-Schema-like tree (types, enums, lengths, required, ``""``-unsettable via
-  ``anyOf [.., {"enum": [""]}]``), the path parameters and the response object;
-* ``<object>.json``: a JSON Schema (draft 2020-12) of every object the fake returns, its
+It writes:
+
+* ``schemas/catalog/operations.json``: per operation ("POST /v1/tax_rates"), its ``kind``
+  (create, retrieve, update, delete, list, search, singleton, singleton_update,
+  nested_create, action), its path params, the response object, the parent of a nested
+  operation, the action's name, the params' documented defaults and the params file;
+* ``schemas/catalog/objects.json``: per object, its id prefix and length (from Stripe's
+  example objects in ``fixtures3.json``), whether a deleted stub exists, its list and search
+  URLs, its searchable fields and the rendering facts (``includable``, ``expandable``);
+* ``schemas/<version>/endpoints/<group>.json``: the request params of the operations under
+  ``/v1/<group>``, as JSON-Schema-like trees (types, enums, lengths, required,
+  ``""``-unsettable via ``anyOf [.., {"enum": [""]}]``);
+* ``schemas/<version>/<object>.json``: a JSON Schema (draft 2020-12) of every resource, its
   lists and search results, and the error envelope.  Objects list every field as required
   (Stripe serializes nullable fields as ``null``) except the *includable* ones, which are
-  absent unless expanded, and the *conditional* ones (e.g. a source's type hashes).
+  absent unless expanded, and the *conditional* ones.  Another resource is referenced as
+  ``{"$ref": "<name>.json"}`` (one document per resource, so a diff stays readable);
   ``x-expandable`` maps expandable id fields to the objects they expand to.
 
 2023-08-16 comes straight from the spec; the current version is 2023-08-16 with every
-``versions.Change`` applied (``Change.upgrade_schemas``), so the schemas and the runtime
-share one list of changes.
+``versions.Change`` applied (``Change.upgrade_schemas``), then, for the objects, the field set
+the installed stripe SDK's resource classes declare (generated from Stripe's current spec):
+fields the SDK lacks are dropped, fields it adds are described from its annotations.
 """
 
 from __future__ import annotations
@@ -23,7 +37,9 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -35,117 +51,23 @@ from pytest_stripe_fixtures.fake.resources import load_all  # noqa: E402
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_SPEC = ROOT.parent / "shared" / "stripe-openapi" / "spec3.2023-08-16.json"
+DEFAULT_FIXTURES = DEFAULT_SPEC.parent / "fixtures3.json"
+METHODS = ("get", "post", "delete")
 
-# The operations in scope, with the object each returns (list/search wrap it).
-ENDPOINTS: dict[str, str] = {
-    "POST /v1/products": "product",
-    "GET /v1/products": "product_list",
-    "GET /v1/products/search": "product_search_result",
-    "GET /v1/products/{id}": "product",
-    "POST /v1/products/{id}": "product",
-    "DELETE /v1/products/{id}": "deleted_product",
-    "POST /v1/prices": "price",
-    "GET /v1/prices": "price_list",
-    "GET /v1/prices/search": "price_search_result",
-    "GET /v1/prices/{price}": "price",
-    "POST /v1/prices/{price}": "price",
-    "POST /v1/coupons": "coupon",
-    "GET /v1/coupons": "coupon_list",
-    "GET /v1/coupons/{coupon}": "coupon",
-    "POST /v1/coupons/{coupon}": "coupon",
-    "DELETE /v1/coupons/{coupon}": "deleted_coupon",
-    "POST /v1/promotion_codes": "promotion_code",
-    "GET /v1/promotion_codes": "promotion_code_list",
-    "GET /v1/promotion_codes/{promotion_code}": "promotion_code",
-    "POST /v1/promotion_codes/{promotion_code}": "promotion_code",
-    "POST /v1/customers": "customer",
-    "GET /v1/customers": "customer_list",
-    "GET /v1/customers/search": "customer_search_result",
-    "GET /v1/customers/{customer}": "customer",
-    "POST /v1/customers/{customer}": "customer",
-    "DELETE /v1/customers/{customer}": "deleted_customer",
-    "GET /v1/customers/{customer}/discount": "discount",
-    "DELETE /v1/customers/{customer}/discount": "deleted_discount",
-    "POST /v1/customers/{customer}/sources": "payment_source",
-    "GET /v1/customers/{customer}/sources": "payment_source_list",
-    "GET /v1/customers/{customer}/sources/{id}": "payment_source",
-    "POST /v1/customers/{customer}/sources/{id}": "payment_source",
-    "DELETE /v1/customers/{customer}/sources/{id}": "payment_source",
-    "POST /v1/sources": "source",
-    "GET /v1/sources/{source}": "source",
-    "POST /v1/sources/{source}": "source",
-    "POST /v1/charges": "charge",
-    "GET /v1/charges": "charge_list",
-    "GET /v1/charges/search": "charge_search_result",
-    "GET /v1/charges/{charge}": "charge",
-    "POST /v1/charges/{charge}": "charge",
-    "POST /v1/charges/{charge}/capture": "charge",
-    "GET /v1/balance_transactions": "balance_transaction_list",
-    "GET /v1/balance_transactions/{id}": "balance_transaction",
-    "POST /v1/payment_methods": "payment_method",
-    "GET /v1/payment_methods": "payment_method_list",
-    "GET /v1/payment_methods/{payment_method}": "payment_method",
-    "POST /v1/payment_methods/{payment_method}": "payment_method",
-    "POST /v1/payment_methods/{payment_method}/attach": "payment_method",
-    "POST /v1/payment_methods/{payment_method}/detach": "payment_method",
-    "GET /v1/customers/{customer}/payment_methods": "payment_method_list",
-    "GET /v1/customers/{customer}/payment_methods/{payment_method}": "payment_method",
-    "POST /v1/payment_intents": "payment_intent",
-    "GET /v1/payment_intents": "payment_intent_list",
-    "GET /v1/payment_intents/search": "payment_intent_search_result",
-    "GET /v1/payment_intents/{intent}": "payment_intent",
-    "POST /v1/payment_intents/{intent}": "payment_intent",
-    "POST /v1/payment_intents/{intent}/confirm": "payment_intent",
-    "POST /v1/payment_intents/{intent}/capture": "payment_intent",
-    "POST /v1/payment_intents/{intent}/cancel": "payment_intent",
-    "POST /v1/setup_intents": "setup_intent",
-    "GET /v1/setup_intents": "setup_intent_list",
-    "GET /v1/setup_intents/{intent}": "setup_intent",
-    "POST /v1/setup_intents/{intent}": "setup_intent",
-    "POST /v1/setup_intents/{intent}/confirm": "setup_intent",
-    "POST /v1/setup_intents/{intent}/cancel": "setup_intent",
-    "GET /v1/setup_attempts": "setup_attempt_list",
-    "POST /v1/refunds": "refund",
-    "GET /v1/refunds": "refund_list",
-    "GET /v1/refunds/{refund}": "refund",
-    "POST /v1/refunds/{refund}": "refund",
-    "POST /v1/refunds/{refund}/cancel": "refund",
-    "POST /v1/charges/{charge}/refunds": "refund",
-    "GET /v1/charges/{charge}/refunds": "refund_list",
-    "GET /v1/charges/{charge}/refunds/{refund}": "refund",
-    "GET /v1/sources/{source}/source_transactions": "source_transaction_list",
-    "POST /v1/checkout/sessions": "checkout.session",
-    "GET /v1/checkout/sessions": "checkout.session_list",
-    "GET /v1/checkout/sessions/{session}": "checkout.session",
-    "POST /v1/checkout/sessions/{session}/expire": "checkout.session",
-    "GET /v1/checkout/sessions/{session}/line_items": "item_list",
-    "POST /v1/payment_links": "payment_link",
-    "GET /v1/payment_links": "payment_link_list",
-    "GET /v1/payment_links/{payment_link}": "payment_link",
-    "POST /v1/payment_links/{payment_link}": "payment_link",
-    "GET /v1/payment_links/{payment_link}/line_items": "item_list",
-    "GET /v1/events": "event_list",
-    "GET /v1/events/{id}": "event",
-    "POST /v1/webhook_endpoints": "webhook_endpoint",
-    "GET /v1/webhook_endpoints": "webhook_endpoint_list",
-    "GET /v1/webhook_endpoints/{webhook_endpoint}": "webhook_endpoint",
-    "POST /v1/webhook_endpoints/{webhook_endpoint}": "webhook_endpoint",
-    "DELETE /v1/webhook_endpoints/{webhook_endpoint}": "deleted_webhook_endpoint",
+# --- corrections: facts the spec does not carry --------------------------------------------
+# Absent unless expanded (STRIPE-API-RULES.md section 7).
+INCLUDABLE: dict[str, tuple[str, ...]] = {
+    "price": ("currency_options", "tiers"),
+    "coupon": ("applies_to", "currency_options"),
+    "promotion_code": ("restrictions.currency_options",),  # dotted: inside a nested hash [R]
+    "customer": ("cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax",
+                 "tax_ids"),
+    "charge": ("refunds",),
+    "payment_link": ("line_items",),  # [D] "This field is not included by default"
+    "checkout.session": ("line_items", "total_details.breakdown"),  # [D]
+    "item": ("discounts", "taxes"),
+    "invoice": ("total_pretax_credit_amounts",),  # [R]
 }
-
-OBJECTS = (
-    "product", "deleted_product", "price", "coupon", "deleted_coupon", "promotion_code",
-    "customer", "deleted_customer", "discount", "deleted_discount", "source", "charge", "card",
-    "deleted_card", "deleted_payment_source", "event", "webhook_endpoint",
-    "deleted_webhook_endpoint", "checkout.session", "payment_link", "item",
-    "balance_transaction", "payment_method", "payment_intent", "setup_intent", "setup_attempt",
-    "refund", "source_transaction",
-)
-LISTED = ("product", "price", "coupon", "promotion_code", "customer", "source", "charge",
-          "payment_source", "event", "webhook_endpoint", "checkout.session", "payment_link",
-          "item", "balance_transaction", "payment_method", "payment_intent", "setup_intent",
-          "setup_attempt", "refund", "source_transaction")
-SEARCHED = ("product", "price", "customer", "charge", "payment_intent")
 # PaymentMethod type hashes: only the one named by `type` is present [V] (real 2023 bodies)
 _PM_TYPE_HASHES = (
     "acss_debit", "affirm", "afterpay_clearpay", "alipay", "au_becs_debit", "bacs_debit",
@@ -160,19 +82,6 @@ _NEXT_ACTIONS = (
     "pix_display_qr_code", "promptpay_display_qr_code", "redirect_to_url", "use_stripe_sdk",
     "verify_with_microdeposits", "wechat_pay_display_qr_code",
     "wechat_pay_redirect_to_android_app", "wechat_pay_redirect_to_ios_app")
-
-# Absent unless expanded (STRIPE-API-RULES.md section 7).
-INCLUDABLE: dict[str, tuple[str, ...]] = {
-    "price": ("currency_options", "tiers"),
-    "coupon": ("applies_to", "currency_options"),
-    "promotion_code": ("restrictions.currency_options",),  # dotted: inside a nested hash [R]
-    "customer": ("cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax",
-                 "tax_ids"),
-    "charge": ("refunds",),
-    "checkout.session": ("line_items", "total_details.breakdown"),
-    "payment_link": ("line_items",),
-    "item": ("discounts", "taxes"),
-}
 # Expandable ids inside nested hashes (dotted), which the renderer reaches from the object.
 NESTED_EXPANDABLE: dict[str, dict[str, list[str]]] = {
     "customer": {"invoice_settings.default_payment_method": ["payment_method"]},
@@ -185,6 +94,8 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
                "three_d_secure", "wechat", "customer", "redirect", "code_verification",
                "source_order", "receiver", "owner", "allow_redisplay"),
     "charge": ("source", "invoice", "radar_options", "transfer"),
+    "invoice": ("threshold_reason", "subscription_proration_date"),  # only when set [S]
+    "line_item": ("invoice_item",),  # invoice-item lines only [S]
     # a card as a Connect account's external account only
     "card": ("account", "available_payout_methods", "currency", "default_for_currency", "status"),
     "deleted_card": ("currency",),  # [S] optional; Stripe's delete answers omit it
@@ -200,6 +111,10 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     "source_order": ("email", "shipping"),
     "charge_fraud_details": ("*",),  # `{}` until someone reports the charge [V] fixtures
     "charge_outcome": ("rule",),  # only when a Radar rule acted [V] fixtures
+    "event": ("account",),  # Connect events only [S]
+    "notification_event_data": ("previous_attributes",),  # `*.updated` and a few others [S]
+    "webhook_endpoint": ("secret",),  # the create answer only [S]
+    "apps.secret": ("deleted", "payload"),  # [D] payload only when found by name
     "payment_method": _PM_TYPE_HASHES,
     "api_errors": ("*",),  # an error carries only the keys that apply [V]
     "payment_intent_next_action": _NEXT_ACTIONS,  # only the hash named by `type` [V]
@@ -226,9 +141,6 @@ CONDITIONAL: dict[str, tuple[str, ...]] = {
     "checkout_session_payment_method_options": ("*",),
     # includable `total_details.breakdown` (see INCLUDABLE)
     "payment_pages_checkout_session_total_details": ("breakdown",),
-    "event": ("account",),  # Connect events only [S]
-    "notification_event_data": ("previous_attributes",),  # `*.updated` and a few others [S]
-    "webhook_endpoint": ("secret",),  # the create answer only [S]
 }
 # Params Stripe documents as ``""``-unsettable although the 2023 spec does not mark them.
 EMPTYABLE_CORRECTIONS: dict[str, tuple[str, ...]] = {
@@ -244,8 +156,27 @@ PARAM_OVERRIDES: dict[str, dict[str, Any]] = {
     # the enum stops at 2023-08-16; the handler checks the version's form
     "POST /v1/webhook_endpoints": {"api_version": {"type": "string", "maxLength": 5000}},
 }
+# Id shapes fixtures3.json lacks or shows as a placeholder: (prefix, length).
+PREFIX_CORRECTIONS: dict[str, tuple[str, int]] = {
+    "usage_record": ("mbur_", 24),  # [D]
+    "usage_record_summary": ("sis_", 24),  # [D]
+    "tax.calculation": ("taxcalc_", 24),
+    "coupon": ("", 8),
+    "request": ("req_", 14),
+    "capability": ("cap_", 14),  # [R] capabilities are named (card_payments)
+    "country_spec": ("", 2),  # [R] a country code
+    "reporting.report_type": ("report.", 10),  # [R] named
+    "exchange_rate": ("", 3),  # [R] a currency code
+    "tax_code": ("txcd_", 8),
+    "setup_attempt": ("setatt_", 24),
+    "tax.calculation_line_item": ("tax_li_", 14),
+    "tax.transaction_line_item": ("tax_li_", 14),
+}
+# Fields of the current SDK classes that are not object fields.
+SDK_NOT_FIELDS = {"OBJECT_NAME", "deleted"}
 _KEEP_PARAM_KEYS = {"type", "properties", "required", "additionalProperties", "items", "anyOf",
                     "enum", "maxLength", "format"}
+_DEFAULT = re.compile(r"[Dd]efaults? to `([^`]+)`")
 
 
 def clean_param(node: Any) -> Any:
@@ -269,15 +200,253 @@ def clean_param(node: Any) -> Any:
     return out
 
 
+# --- the catalog ---------------------------------------------------------------------------
+
+
+def _ref_name(node: dict[str, Any]) -> str:
+    return node["$ref"].rsplit("/", 1)[1]
+
+
+class Catalog:
+    """Operations and objects, read from the spec."""
+
+    def __init__(self, spec: dict[str, Any], fixtures: dict[str, Any]) -> None:
+        self.spec = spec
+        self.components = spec["components"]["schemas"]
+        self.fixtures = fixtures.get("resources", {})
+        self.resources = sorted(n for n, c in self.components.items() if "x-resourceId" in c)
+        self.ops = {f"{m.upper()} {p}": op for p, item in spec["paths"].items()
+                    for m, op in item.items() if m in METHODS}
+        self.responses = {key: self._response(key, op) for key, op in self.ops.items()}
+
+    # -- responses --
+    def _union(self, names: list[str]) -> str:
+        """The polymorphic resource (``payment_source``) covering ``names``, smallest first."""
+        wanted = set(names)
+        if len(wanted) == 1:
+            return names[0]
+        best: tuple[int, str] | None = None
+        for name in self.resources:
+            node = self.components[name]
+            if "anyOf" in node:
+                members = {_ref_name(v) for v in node["anyOf"] if "$ref" in v}
+                if wanted <= members and (best is None or len(members) < best[0]):
+                    best = (len(members), name)
+        if best is None:
+            raise SystemExit(f"no polymorphic resource covers {sorted(wanted)}")
+        return best[1]
+
+    def _response(self, key: str, op: dict[str, Any]) -> tuple[str, str | None]:
+        """(response schema name, list/search kind or None)."""
+        content = op["responses"]["200"]["content"]
+        node = content.get("application/json", {}).get("schema")
+        if node is None:  # a file download (quote PDF): no JSON body to describe
+            return ("", None)
+        if "$ref" in node:
+            return (_ref_name(node), None)
+        if "anyOf" in node:
+            names = [_ref_name(v) for v in node["anyOf"]]
+            live = [n for n in names if not n.startswith("deleted_")]
+            return (self._union(live), None)
+        kind = node["properties"]["object"]["enum"][0]
+        items = node["properties"]["data"]["items"]
+        names = [_ref_name(items)] if "$ref" in items else [_ref_name(v) for v in items["anyOf"]]
+        return (self._union(names), kind)
+
+    def response_name(self, key: str) -> str:
+        name, kind = self.responses[key]
+        return f"{name}_{kind}" if kind else name
+
+    # -- kinds --
+    def _type_of_prefix(self, segments: list[str]) -> str | None:
+        """The object at ``/v1/<segments>`` (ending in a param), from its retrieve operation."""
+        for path in ("/v1/" + "/".join(segments),
+                     "/v1/" + "/".join(s for s in segments if s != "test_helpers")):
+            name, kind = self.responses.get(f"GET {path}", ("", "x"))
+            if name and kind is None:
+                return name
+            name, kind = self.responses.get(f"POST {path}", ("", "x"))
+            if name and kind is None:
+                return name
+        return None
+
+    def _parent_type(self, segments: list[str], param: str) -> str | None:
+        return self._type_of_prefix(segments[:segments.index("{" + param + "}") + 1])
+
+    def members(self, name: str) -> set[str]:
+        """A resource and, for a polymorphic one, the resources it stands for."""
+        node = self.components.get(name, {})
+        return {name} | {_ref_name(v) for v in node.get("anyOf", ()) if "$ref" in v}
+
+    def operation(self, key: str) -> dict[str, Any]:
+        method, path = key.split(" ", 1)
+        op = self.ops[key]
+        segments = path.split("/")[2:]
+        name, list_kind = self.responses[key]
+        path_params = [p["name"] for p in op.get("parameters", ()) if p["in"] == "path"]
+        last_is_param = segments[-1].startswith("{")
+        params_before = [s[1:-1] for s in (segments[:-1] if last_is_param else segments)
+                         if s.startswith("{")]
+        live = name[len("deleted_"):] if name.startswith("deleted_") else name
+        entry: dict[str, Any] = {"object": self.response_name(key), "item": live,
+                                 "path_params": path_params,
+                                 "group": segments[0], "operation_id": op.get("operationId")}
+        parent_param = params_before[-1] if params_before else None
+        if not name:
+            kind = "download"  # a file (the quote PDF), not JSON
+        elif list_kind == "list":
+            kind = "list"
+        elif list_kind == "search_result":
+            kind = "search"
+        elif method == "GET":
+            kind = "retrieve" if last_is_param else "singleton"
+        elif method == "DELETE":
+            kind = "delete"
+        elif last_is_param:
+            kind = "update"
+        else:
+            owner_segments = segments[:-1]
+            owner = self._type_of_prefix(owner_segments) if owner_segments else None
+            ends_in_param = bool(owner_segments) and owner_segments[-1].startswith("{")
+            if (owner is not None and name in self.members(owner)) or (
+                    ends_in_param and owner is None):
+                kind = "action"
+                entry["action"] = segments[-1]
+            elif self.responses.get(f"GET {path}", ("", "x"))[1] is None:
+                kind = "singleton_update"
+            elif parent_param is not None and self._parent_type(segments, parent_param) == name:
+                kind = "action"  # /v1/test_helpers/issuing/cards/{card}/shipping/ship
+                entry["action"] = segments[-1]
+                entry["target"] = parent_param
+            elif parent_param is not None:
+                kind = "nested_create"
+            else:
+                kind = "create"
+        node = op["responses"]["200"]["content"].get("application/json", {}).get("schema", {})
+        if any(_ref_name(v).startswith("deleted_") for v in node.get("anyOf", ())):
+            entry["deleted_ok"] = True  # a deleted object reads back as its stub
+        if kind == "action" and segments[-2].startswith("{"):
+            entry["target"] = path_params[-1]
+        elif parent_param is not None and "target" not in entry:
+            entry["parent"] = {"param": parent_param,
+                               "object": self._parent_type(segments, parent_param)}
+        entry["kind"] = kind
+        defaults = self._defaults(op) if kind in ("create", "nested_create") else {}
+        if defaults:
+            entry["defaults"] = defaults
+        return entry
+
+    @staticmethod
+    def _defaults(op: dict[str, Any]) -> dict[str, Any]:
+        """Top-level params whose description says "Defaults to `x`", with that value."""
+        body = (op.get("requestBody", {}).get("content", {})
+                .get("application/x-www-form-urlencoded", {}).get("schema", {}))
+        out: dict[str, Any] = {}
+        for name, sub in body.get("properties", {}).items():
+            found = _DEFAULT.search(sub.get("description", ""))
+            if not found:
+                continue
+            raw = found.group(1)
+            kind = sub.get("type")
+            if kind == "boolean" and raw in ("true", "false"):
+                out[name] = raw == "true"
+            elif kind == "integer" and raw.isdigit():
+                out[name] = int(raw)
+            elif kind == "string" and raw in sub.get("enum", [raw]):
+                out[name] = raw
+        return out
+
+    def operations(self) -> dict[str, Any]:
+        return {key: self.operation(key) for key in sorted(self.ops)}
+
+    # -- objects --
+    def id_shape(self, name: str) -> tuple[str, int] | None:
+        if name in PREFIX_CORRECTIONS:
+            return PREFIX_CORRECTIONS[name]
+        if "id" not in self.components[name].get("properties", {}):
+            return None
+        example = self.fixtures.get(name)
+        oid = example.get("id") if isinstance(example, dict) else None
+        if not isinstance(oid, str) or not oid:
+            return None
+        match = re.match(r"(.*_)([A-Za-z0-9]+)\Z", oid)
+        if match is None:
+            return ("", len(oid))
+        prefix, rest = match.groups()
+        return (prefix, len(rest))
+
+    def objects(self, operations: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        lists: dict[str, list[str]] = {}
+        searches: dict[str, str] = {}
+        for key, op in operations.items():
+            name, kind = self.responses[key]
+            if kind == "list" and op["kind"] == "list" and "parent" not in op:
+                lists.setdefault(name, []).append(key.split(" ", 1)[1])
+            elif kind == "search_result":
+                searches[name] = key.split(" ", 1)[1]
+        for name in self.resources:
+            node = self.components[name]
+            if name.startswith("deleted_"):
+                continue
+            info: dict[str, Any] = {}
+            shape = self.id_shape(name)
+            if shape is not None:
+                info["prefix"], info["id_length"] = shape
+            if f"deleted_{name}" in self.components:
+                info["deleted"] = f"deleted_{name}"
+            if "anyOf" in node:
+                info["one_of"] = sorted(_ref_name(v) for v in node["anyOf"])
+            if name in lists:
+                info["list_url"] = sorted(lists[name], key=len)[0]
+            if name in searches:
+                info["search_url"] = searches[name]
+                info["search_fields"] = search_fields(current["objects"].get(name, {}))
+            doc = current["objects"].get(name, {})
+            if doc.get("x-includable"):
+                info["includable"] = doc["x-includable"]
+            if doc.get("x-expandable"):
+                info["expandable"] = doc["x-expandable"]
+            out[name] = info
+        return out
+
+
+def search_fields(doc: dict[str, Any]) -> dict[str, str]:
+    """Fields a search query may name: top-level scalars (numbers numeric; enums and booleans
+    tokens; other strings words) and ``metadata``."""
+    fields: dict[str, str] = {}
+    for name, node in doc.get("properties", {}).items():
+        if name in ("object", "livemode"):
+            continue
+        kinds = _scalar_kinds(node)
+        if name == "metadata":
+            fields[name] = "token"
+        elif kinds & {"integer", "number"}:
+            fields[name] = "numeric"
+        elif "boolean" in kinds or "enum" in kinds or name == "id":
+            fields[name] = "token"
+        elif "string" in kinds:
+            fields[name] = "string"
+    return fields
+
+
+def _scalar_kinds(node: dict[str, Any]) -> set[str]:
+    kinds: set[str] = set()
+    for variant in node.get("anyOf", [node]):
+        kind = variant.get("type")
+        for k in kind if isinstance(kind, list) else [kind]:
+            if k in ("string", "integer", "number", "boolean"):
+                kinds.add("enum" if k == "string" and "enum" in variant else k)
+    return kinds
+
+
 def endpoint_schema(spec: dict[str, Any], key: str) -> dict[str, Any]:
     method, path = key.split(" ", 1)
     op = spec["paths"][path][method.lower()]
     props: dict[str, Any] = {}
     required: list[str] = []
-    path_params: list[str] = []
     for param in op.get("parameters", ()):
         if param["in"] == "path":
-            path_params.append(param["name"])
             continue
         props[param["name"]] = clean_param(param["schema"])
         if param.get("required"):
@@ -297,20 +466,27 @@ def endpoint_schema(spec: dict[str, Any], key: str) -> dict[str, Any]:
             node = next(v for v in node.get("anyOf", [node]) if v.get("type") == "object")
             holder = node["properties"]
         holder[name] = {"anyOf": [holder[name], {"type": "string", "enum": [""]}]}
-    params = {"type": "object", "properties": props, "required": sorted(required),
-              "additionalProperties": False}
-    return {"params": params, "path_params": path_params, "response": ENDPOINTS[key]}
+    return {"type": "object", "properties": props, "required": sorted(required),
+            "additionalProperties": False}
+
+
+# --- object schemas ------------------------------------------------------------------------
 
 
 class ObjectSchemas:
-    """Converts the spec's component schemas (OpenAPI 3.0) into JSON Schema documents."""
+    """Converts the spec's component schemas (OpenAPI 3.0) into JSON Schema documents: one
+    per resource, the non-resource hashes it holds inlined under ``$defs``."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.components = spec["components"]["schemas"]
+        self.resources = {n for n, c in self.components.items() if "x-resourceId" in c}
 
     def document(self, name: str) -> dict[str, Any]:
+        if "anyOf" in self.components[name] and name in self.resources:
+            return self._union_document(name)
         defs: dict[str, Any] = {}
-        pending = [name]
+        root, refs = self._convert_named(name)
+        pending = list(refs)
         while pending:
             current = pending.pop()
             if current in defs:
@@ -319,22 +495,42 @@ class ObjectSchemas:
             converted, refs = self._convert_named(current)
             defs[current] = converted
             pending.extend(r for r in refs if r not in defs)
-        root = defs[name] if self._refers_to(defs, name) else defs.pop(name)
-        doc = {"$schema": DRAFT, "$id": f"{name}.json",
-               "title": name, **copy.deepcopy(root)}
+        doc = {"$schema": DRAFT, "$id": f"{name}.json", "title": name, **root}
         if defs:
             doc["$defs"] = dict(sorted(defs.items()))
         return doc
 
-    @staticmethod
-    def _refers_to(defs: dict[str, Any], name: str) -> bool:
-        """Whether some other definition points back at ``name`` (price.product -> product)."""
-        needle = f'"#/$defs/{name}"'
-        return any(needle in json.dumps(node) for key, node in defs.items() if key != name)
+    def _union_document(self, name: str) -> dict[str, Any]:
+        """A polymorphic resource (``payment_source``): the member its ``object`` names."""
+        members = [_ref_name(v) for v in self.components[name]["anyOf"]]
+        doc: dict[str, Any] = {"$schema": DRAFT, "$id": f"{name}.json", "title": name}
+        node = doc
+        for index, member in enumerate(members):
+            target = {"$ref": f"{member}.json"} if member in self.resources else None
+            if target is None:  # a non-resource member (deleted_card): its own document
+                target = {"$ref": f"{member}.json"}
+            if index == len(members) - 1:
+                node.update(target)
+                break
+            obj = self.components[member]["properties"]["object"]["enum"][0]
+            node["if"] = {"properties": {"object": {"const": obj}}, "required": ["object"]}
+            node["then"] = target
+            node["else"] = {}
+            node = node["else"]
+        return doc
+
+    def member_documents(self) -> set[str]:
+        """Non-resource members of polymorphic resources (``deleted_card``): own documents."""
+        out = set()
+        for name in self.resources:
+            for v in self.components[name].get("anyOf", ()):
+                if "$ref" in v and _ref_name(v) not in self.resources:
+                    out.add(_ref_name(v))
+        return out
 
     def _convert_named(self, name: str) -> tuple[dict[str, Any], set[str]]:
         refs: set[str] = set()
-        node = self._convert(self.components[name], refs, owner=name)
+        node = self._convert(self.components[name], refs)
         optional = set(INCLUDABLE.get(name, ())) | set(CONDITIONAL.get(name, ()))
         props = node.get("properties")
         if props is not None:
@@ -342,7 +538,7 @@ class ObjectSchemas:
             for field, sub in self.components[name].get("properties", {}).items():
                 targets = sub.get("x-expansionResources", {}).get("oneOf", [])
                 if targets:
-                    expandable[field] = [t["$ref"].rsplit("/", 1)[1] for t in targets]
+                    expandable[field] = [_ref_name(t) for t in targets]
             expandable.update(NESTED_EXPANDABLE.get(name, {}))
             if expandable:
                 node["x-expandable"] = expandable
@@ -352,27 +548,26 @@ class ObjectSchemas:
             node["additionalProperties"] = False
         return node, refs
 
-    def _convert(self, node: dict[str, Any], refs: set[str], owner: str) -> dict[str, Any]:
+    def _convert(self, node: dict[str, Any], refs: set[str]) -> dict[str, Any]:
         if "$ref" in node:
-            target = node["$ref"].rsplit("/", 1)[1]
-            if target in OBJECTS or target not in _EXPANDED_ONLY:
-                refs.add(target)
-                return {"$ref": f"#/$defs/{target}"}
-            return {"type": "object"}  # an object outside our scope, only seen when expanded
+            target = _ref_name(node)
+            if target in self.resources or target in self._members:
+                return {"$ref": f"{target}.json"}
+            refs.add(target)
+            return {"$ref": f"#/$defs/{target}"}
         out: dict[str, Any] = {}
         if "anyOf" in node:
-            out["anyOf"] = [self._convert(v, refs, owner) for v in node["anyOf"]]
+            out["anyOf"] = [self._convert(v, refs) for v in node["anyOf"]]
         if "type" in node:
             out["type"] = node["type"]
         if "enum" in node:
             out["enum"] = node["enum"]
         if "properties" in node:
-            out["properties"] = {k: self._convert(v, refs, owner)
-                                 for k, v in node["properties"].items()}
+            out["properties"] = {k: self._convert(v, refs) for k, v in node["properties"].items()}
         if "items" in node:
-            out["items"] = self._convert(node["items"], refs, owner)
+            out["items"] = self._convert(node["items"], refs)
         if isinstance(node.get("additionalProperties"), dict):
-            out["additionalProperties"] = self._convert(node["additionalProperties"], refs, owner)
+            out["additionalProperties"] = self._convert(node["additionalProperties"], refs)
         if node.get("nullable"):
             if list(out) == ["type"]:
                 out["type"] = [out["type"], "null"]
@@ -380,14 +575,12 @@ class ObjectSchemas:
                 out = {"anyOf": [out, {"type": "null"}]}
         return out
 
-
-# Objects referenced only through expandable ids: never inlined (the fake leaves them as ids).
-_EXPANDED_ONLY = {
-    "account", "application", "application_fee", "invoice",
-    "review", "transfer", "tax_code", "test_clock",
-    "subscription", "bank_account", "customer_cash_balance_transaction",
-    "setup_intent", "shipping_rate", "tax_rate",
-}
+    @property
+    def _members(self) -> set[str]:
+        cached = self.__dict__.get("_members_cache")
+        if cached is None:
+            cached = self.__dict__["_members_cache"] = self.member_documents()
+        return cached
 
 
 def envelope(kind: str, item: str) -> dict[str, Any]:
@@ -408,15 +601,6 @@ def envelope(kind: str, item: str) -> dict[str, Any]:
             "additionalProperties": False}
 
 
-def payment_source_schema() -> dict[str, Any]:
-    """A customer's payment source: a Card or a Source (the fake has no bank accounts); the
-    spec's polymorphic ``payment_source`` would also admit anything as an account."""
-    return {"$schema": DRAFT,
-            "$id": "payment_source.json", "title": "payment_source",
-            "if": {"properties": {"object": {"const": "card"}}, "required": ["object"]},
-            "then": {"$ref": "card.json"}, "else": {"$ref": "source.json"}}
-
-
 def error_schema(converter: ObjectSchemas) -> dict[str, Any]:
     inner = converter.document("api_errors")
     inner.pop("$schema", None)
@@ -431,46 +615,162 @@ def error_schema(converter: ObjectSchemas) -> dict[str, Any]:
             "additionalProperties": False, **({"$defs": defs} if defs else {})}
 
 
-def build_oldest(spec: dict[str, Any]) -> dict[str, Any]:
+def build_oldest(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     converter = ObjectSchemas(spec)
-    objects = {name: converter.document(name) for name in OBJECTS}
-    objects["payment_source"] = payment_source_schema()
-    for item in LISTED:
-        objects[f"{item}_list"] = envelope("list", item)
-    for item in SEARCHED:
-        objects[f"{item}_search_result"] = envelope("search_result", item)
+    names = sorted(set(catalog.resources) | converter.member_documents())
+    objects = {name: converter.document(name) for name in names}
+    for key in catalog.ops:
+        name, kind = catalog.responses[key]
+        if kind:
+            objects[f"{name}_{kind}"] = envelope(kind, name)
     objects["error"] = error_schema(converter)
-    endpoints = {key: endpoint_schema(spec, key) for key in ENDPOINTS}
+    endpoints = {key: {"params": endpoint_schema(spec, key),
+                       "path_params": [p["name"] for p in catalog.ops[key].get("parameters", ())
+                                       if p["in"] == "path"],
+                       "response": catalog.response_name(key)}
+                 for key in sorted(catalog.ops)}
     return {"objects": objects, "endpoints": endpoints}
+
+
+# --- the current shape from the installed SDK ------------------------------------------------
+
+
+def _sdk_classes() -> dict[str, Any]:
+    import importlib
+
+    from stripe._object_classes import OBJECT_CLASSES
+
+    return {name: getattr(importlib.import_module(module), cls)
+            for name, (module, cls) in OBJECT_CLASSES.items()}
+
+
+def annotation_schema(annotation: Any, depth: int = 0) -> dict[str, Any]:
+    """A JSON Schema for an SDK field annotation (``Optional[str]``, ``Literal[...]``, a nested
+    ``StripeObject`` class, ``List[...]``); nested classes are described a few levels deep."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if annotation is str:
+        return {"type": "string"}
+    if annotation is bool:
+        return {"type": "boolean"}
+    if annotation is int:
+        return {"type": "integer"}
+    if annotation is float:
+        return {"type": "number"}
+    if origin is typing.Literal:
+        return {"type": "string", "enum": sorted(str(a) for a in args)}
+    if origin is typing.Union:
+        nullable = type(None) in args
+        rest = [a for a in args if a is not type(None)]
+        if any(a is str for a in rest):  # Union[Literal[...], str]: any string
+            rest = [str]
+        variants = [annotation_schema(a, depth) for a in rest]
+        if nullable:
+            variants.append({"type": "null"})
+        if len(variants) == 1:
+            return variants[0]
+        simple = [v for v in variants if list(v) == ["type"]]
+        if len(simple) == len(variants):
+            return {"type": [v["type"] for v in variants]}
+        return {"anyOf": variants}
+    if origin in (list, typing.List):  # noqa: UP006
+        return {"type": "array", "items": annotation_schema(args[0], depth) if args else {}}
+    if origin in (dict, typing.Dict):  # noqa: UP006
+        return {"type": "object"}
+    hints = getattr(annotation, "__annotations__", None)
+    if isinstance(annotation, type) and hints is not None and depth < 3:
+        props = {k: annotation_schema(v, depth + 1) for k, v in _fields(annotation).items()}
+        if props:
+            return {"type": "object", "properties": props}
+    return {}
+
+
+def _fields(cls: type) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for key, value in vars(klass).get("__annotations__", {}).items():
+            if not key.startswith("_") and key not in SDK_NOT_FIELDS:
+                out[key] = value
+    return out
+
+
+def apply_sdk_shapes(current: dict[str, Any], catalog: Catalog) -> None:
+    """Give every resource the field set its SDK class declares in the current version:
+    fields the SDK no longer knows are dropped, new ones are added as present-when-set with a
+    schema from the SDK's annotations.  Objects the resources reshape by hand (``Change``)
+    keep their hand-made shape for the fields they name."""
+    hand = {name for change in versions.CHANGES for name in change.objects}
+    classes = _sdk_classes()
+    for name in catalog.resources:
+        doc = current["objects"].get(name)
+        cls = classes.get(name)
+        if doc is None or cls is None or "properties" not in doc:
+            continue
+        sdk = _fields(cls)
+        props = doc["properties"]
+        if name not in hand:
+            for gone in sorted(set(props) - set(sdk) - {"object", "id"}):
+                del props[gone]
+                doc["x-expandable"] = {k: v for k, v in doc.get("x-expandable", {}).items()
+                                       if k != gone}
+                if not doc["x-expandable"]:
+                    del doc["x-expandable"]
+            doc["required"] = sorted(r for r in doc.get("required", ()) if r in props)
+        for added in sorted(set(sdk) - set(props)):
+            props[added] = annotation_schema(sdk[added])
 
 
 def write(schemas: dict[str, Any], out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("*.json"):
+    for old in [*out_dir.glob("*.json"), *out_dir.glob("endpoints/*.json")]:
         old.unlink()
     for name, doc in schemas["objects"].items():
         (out_dir / f"{name}.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    (out_dir / "endpoints.json").write_text(
-        json.dumps(schemas["endpoints"], indent=1, sort_keys=True) + "\n")
+    groups: dict[str, dict[str, Any]] = {}
+    for key, entry in schemas["endpoints"].items():
+        groups.setdefault(group_of(key), {})[key] = entry
+    (out_dir / "endpoints").mkdir(exist_ok=True)
+    for group, entries in groups.items():
+        (out_dir / "endpoints" / f"{group}.json").write_text(
+            json.dumps(entries, indent=1, sort_keys=True) + "\n")
+
+
+def group_of(endpoint: str) -> str:
+    """The params file of an endpoint: ``POST /v1/customers/{c}/tax_ids`` -> ``customers``."""
+    return endpoint.split(" ", 1)[1].split("/")[2]
+
+
+def write_catalog(operations: dict[str, Any], objects: dict[str, Any], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "operations.json").write_text(json.dumps(operations, indent=1, sort_keys=True)
+                                             + "\n")
+    (out_dir / "objects.json").write_text(json.dumps(objects, indent=1, sort_keys=True) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
+    parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
     parser.add_argument("--out", type=Path, default=ROOT / "schemas")
     args = parser.parse_args(argv)
     spec = json.loads(args.spec.read_text())
     if spec["info"]["version"] != versions.OLDEST:
         parser.error(f"spec describes {spec['info']['version']}, expected {versions.OLDEST}")
+    fixtures = json.loads(args.fixtures.read_text()) if args.fixtures.is_file() else {}
     load_all()  # resources register their version changes
-    schemas = build_oldest(spec)
+    catalog = Catalog(spec, fixtures)
+    operations = catalog.operations()
+    schemas = build_oldest(spec, catalog)
     write(schemas, args.out / versions.OLDEST)
     current = copy.deepcopy(schemas)
     for change in versions.CHANGES:
         change.upgrade_schemas(current)
+    apply_sdk_shapes(current, catalog)
     write(current, args.out / versions.CURRENT)
-    print(f"wrote {len(schemas['objects'])} object schemas and {len(ENDPOINTS)} endpoints "
-          f"for {', '.join(versions.SUPPORTED)} into {args.out}")
+    objects = catalog.objects(operations, current)
+    write_catalog(operations, objects, args.out / "catalog")
+    print(f"wrote {len(operations)} operations, {len(objects)} objects and "
+          f"{len(schemas['objects'])} schemas for {', '.join(versions.SUPPORTED)} into {args.out}")
     return 0
 
 

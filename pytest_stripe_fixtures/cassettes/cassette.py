@@ -1,21 +1,29 @@
 """One cassette in use: replay from an index, record what is missing, save safely.
 
-Record modes (vcrpy's and pytest-recording's meanings):
+Every recorded interaction belongs to an *episode*: the test that recorded it.  A cassette
+shared by several tests (``@pytest.mark.stripe_cassette("shared/catalog")``) keeps each
+test's episode, so identical requests from two tests both survive, and a test replays its
+own episode first.  A *run* is one ``pytest`` invocation (all pytest-xdist workers share it).
+
+Record modes (vcrpy's and pytest-recording's meanings, made exact for shared cassettes):
 
 ``none``          replay only; a request without a recording fails (default)
-``once``          record everything if the file does not exist, else like ``none``
-``new_episodes``  replay what is recorded, record the rest
-``all``           never replay; re-recorded requests replace their old recording
-``rewrite``       never replay; the file is replaced by what this run records
+``once``          a cassette absent when the run first used it is recorded by every test
+                  of that run that uses it (each appends its episode, nothing replayed);
+                  a cassette from an earlier run is replayed only, like ``none``
+``new_episodes``  replay what is recorded, record the rest (appended to the test's episode)
+``all``           never replay; each test's episode replaces its old one, other tests'
+                  episodes are kept
+``rewrite``       never replay; the first test of a run to save replaces the whole file,
+                  every later test of the same run appends its episode
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as _dt
 import json
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -23,10 +31,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from ..fake.engine import LIVE_PREFIXES
 from ..fake.http import Headers
 from . import matching, scrub, upstream, yamlio
-from .errors import CassetteNotFound, LiveKeyRefused, UnmatchedRequest
+from .errors import CassetteError, CassetteNotFound, UnmatchedRequest, UpstreamError
 from .yamlio import Interaction
 
 
@@ -60,21 +67,6 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def live_key_prefix(headers: Headers) -> str | None:
-    """``sk_live_``/``rk_live_`` when the request's Authorization carries a live key."""
-    value = headers.get("Authorization")
-    if not value:
-        return None
-    scheme, _, credential = value.strip().partition(" ")
-    key = credential.strip() if credential else scheme
-    if scheme.lower() == "basic":
-        try:
-            key = base64.b64decode(key).decode("latin-1").split(":", 1)[0]
-        except (binascii.Error, ValueError):
-            return None
-    return next((p for p in LIVE_PREFIXES if key.startswith(p)), None)
-
-
 class Cassette:
     """Replays and records the Stripe requests of one test.
 
@@ -84,27 +76,49 @@ class Cassette:
 
     def __init__(self, path: Path | str, mode: RecordMode | str = RecordMode.NONE, *,
                  upstream_url: str = upstream.DEFAULT_UPSTREAM,
-                 filters: scrub.Filters | None = None, label: str | None = None) -> None:
+                 filters: scrub.Filters | None = None, label: str | None = None,
+                 episode: str | None = None, run: str | None = None) -> None:
         self.path = Path(path)
         self.mode = RecordMode.parse(mode)
         self.upstream = upstream_url
         self.filters = filters or scrub.Filters()
         self.label = label or str(self.path)
+        self.episode = episode
+        self.run = run or uuid.uuid4().hex  # outside pytest: each use is its own run
         self.recorded: list[Interaction] = []
         self.user_agents: set[str] = set()
         self.misses: list[UnmatchedRequest] = []
+        self.failures: list[CassetteError] = []  # upstream failures while recording
         self.played: list[int] = []
         self._lock = threading.Lock()
         self._cursor: dict[matching.Key, int] = {}
-        self.existed = self.path.exists() and self.mode is not RecordMode.REWRITE
-        if self.existed:
+        self._order: dict[matching.Key, list[int]] = {}
+        self.replays, self.records, load = self._plan()
+        if load and self.path.exists():
             self.document = yamlio.load(self.path)
         elif self.mode is RecordMode.NONE:
             raise CassetteNotFound(self.label, self.mode.value)
         else:
             self.document = yamlio.Document(self.path)
+        self.existed = self.path.exists()
         self.interactions = self.document.interactions
         self._index, self._entries = self._build_index()
+
+    def _plan(self) -> tuple[bool, bool, bool]:
+        """(replays, records, needs the file parsed) for this mode, file and run."""
+        mode = self.mode
+        if mode is RecordMode.NONE:
+            return True, False, True
+        if mode is RecordMode.NEW_EPISODES:
+            return True, True, True
+        if mode is RecordMode.ONCE:
+            metadata = yamlio.read_metadata(self.path)
+            if metadata is not None and metadata.get("run") != self.run:
+                return True, False, True  # recorded by an earlier run: replay only
+            return False, True, False
+        if mode is RecordMode.ALL:
+            return False, True, True  # other tests' episodes are kept: the file must be sound
+        return False, True, False  # rewrite
 
     def _build_index(self) -> tuple[dict[matching.Key, list[int]],
                                     list[tuple[str, str, dict[str, Any]]]]:
@@ -123,16 +137,19 @@ class Cassette:
         self.document.indexes[self.filters] = (index, entries)
         return index, entries
 
-    # --- what the mode allows -------------------------------------------------------
-
-    @property
-    def replays(self) -> bool:
-        return self.mode not in (RecordMode.ALL, RecordMode.REWRITE)
-
-    @property
-    def records(self) -> bool:
-        return self.mode is not RecordMode.NONE and not (
-            self.mode is RecordMode.ONCE and self.existed)
+    def _positions(self, key: matching.Key) -> list[int] | None:
+        """Recordings of ``key``, this test's own episode first (then the others, in
+        recorded order)."""
+        order = self._order.get(key)
+        if order is None:
+            positions = self._index.get(key)
+            if not positions:
+                return None
+            own = [p for p in positions if self.interactions[p].episode == self.episode]
+            order = own + [p for p in positions if self.interactions[p].episode != self.episode] \
+                if own and len(own) != len(positions) else positions
+            self._order[key] = order
+        return order
 
     def _key(self, method: str, uri: str,
              body: str | None) -> tuple[matching.Key, dict[str, Any]]:
@@ -171,7 +188,7 @@ class Cassette:
         key, params = self._key(method, url, body)
         if self.replays:
             with self._lock:
-                positions = self._index.get(key)
+                positions = self._positions(key)
                 if positions:
                     n = self._cursor.get(key, 0)
                     if n < len(positions):
@@ -188,14 +205,18 @@ class Cassette:
     def _record(self, method: str, url: str, headers: Mapping[str, Any] | None,
                 body: str | bytes | None) -> Reply:
         plain = Headers({k: _text(v) for k, v in (headers or {}).items()})
-        prefix = live_key_prefix(plain)
-        if prefix is not None:
-            raise LiveKeyRefused(prefix)
         agent = plain.get("User-Agent")
         if agent:
             self.user_agents.add(agent)
         data = body.encode("utf-8") if isinstance(body, str) else body
-        raw = upstream.send(method.upper(), upstream.target(url, self.upstream), plain, data)
+        where = upstream.target(url, self.upstream)
+        try:
+            raw = upstream.send(method.upper(), where, plain, data)
+        except UpstreamError as exc:
+            located = exc.located(self.label, self.episode)
+            with self._lock:
+                self.failures.append(located)
+            raise located from None
         text = raw.body.decode("utf-8", errors="replace")
         interaction = self._scrubbed(method.upper(), url, plain, _body_text(body), raw, text)
         with self._lock:
@@ -224,7 +245,7 @@ class Cassette:
             request_body=scrub.redact(request_body) if request_body is not None else None,
             status=raw.status, reason=raw.reason,
             response_headers=scrub.response_headers(raw.headers, self.filters),
-            response_body=scrub.redact(response_body), recorded_at=_now())
+            response_body=scrub.redact(response_body), recorded_at=_now(), episode=self.episode)
 
     # --- failures -------------------------------------------------------------------
 
@@ -258,33 +279,40 @@ class Cassette:
     # --- saving ---------------------------------------------------------------------
 
     def save(self) -> bool:
-        """Write what was recorded (nothing recorded: the file is left alone)."""
+        """Add what was recorded to the file, as the mode says (nothing recorded: the file is
+        left alone)."""
         with self._lock:
             recorded = list(self.recorded)
         if not recorded:
             return False
-        mode = self.mode
-        filters = self.filters
+        mode, episode, filters, run = self.mode, self.episode, self.filters, self.run
+        agents = set(self.user_agents)
 
-        def merge(current: list[Interaction] | None) -> list[Interaction]:
-            base = current or []
-            if mode is RecordMode.ALL:
-                replaced = {matching.request_key(i.method, i.uri, i.request_body, filters)[0]
-                            for i in recorded}
-                base = [i for i in base if matching.request_key(
-                    i.method, i.uri, i.request_body, filters)[0] not in replaced]
-            return base + recorded
+        def replace(old: dict[str, Any]) -> bool:
+            return mode is RecordMode.REWRITE and old.get("run") != run
 
-        agents = set(self.user_agents) | set(self.document.metadata.get("user_agents") or ())
-        yamlio.save(self.path, merge, lambda merged: _metadata(merged, agents),
-                    read_existing=mode is not RecordMode.REWRITE)
+        drop = None
+        if mode is RecordMode.ALL:
+            keys = {matching.request_key(i.method, i.uri, i.request_body, filters)[0]
+                    for i in recorded}
+
+            def drop(item: Interaction) -> bool:  # this test's old episode
+                if item.episode is not None or episode is not None:
+                    return item.episode == episode
+                return matching.request_key(item.method, item.uri, item.request_body,
+                                            filters)[0] in keys
+
+        yamlio.save(self.path, recorded, replace=replace, drop=drop,
+                    metadata=lambda old, added: _metadata(old, added, agents, run))
         with self._lock:
             del self.recorded[:len(recorded)]
         return True
 
 
-def _metadata(interactions: list[Interaction], user_agents: set[str]) -> dict[str, Any]:
-    """Who recorded the cassette with what: shown to readers, ignored by replay."""
+def _metadata(old: dict[str, Any], added: list[Interaction], user_agents: set[str],
+              run: str) -> dict[str, Any]:
+    """Who recorded the cassette with what: shown to readers, ignored by replay.  ``run``
+    says which run replaced or created it (``once`` and ``rewrite`` decide by it)."""
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(name: str) -> str | None:
@@ -293,12 +321,14 @@ def _metadata(interactions: list[Interaction], user_agents: set[str]) -> dict[st
         except PackageNotFoundError:
             return None
 
-    versions = sorted({v for i in interactions
-                       for v in (i.header("Stripe-Version"), i.response_header("Stripe-Version"))
-                       if v})
+    versions = set(old.get("stripe_versions") or ()) | {
+        v for i in added for v in (i.header("Stripe-Version"), i.response_header("Stripe-Version"))
+        if v}
+    agents = set(old.get("user_agents") or ()) | user_agents
     return {"recorded_with": f"pytest-stripe-fixtures {installed('pytest-stripe-fixtures')}",
-            "stripe_python": installed("stripe"), "stripe_versions": versions,
-            "user_agents": sorted(user_agents), "recorded_at": _now()} if interactions else {}
+            "stripe_python": installed("stripe"), "stripe_versions": sorted(versions),
+            "user_agents": sorted(agents), "recorded_at": _now(),
+            "run": old.get("run") or run}
 
 
 def _text(value: Any) -> str:

@@ -33,12 +33,33 @@ class CassetteNotFound(CassetteError):
 
 
 class LiveKeyRefused(CassetteError):
-    """Recording was asked to send a live-mode key: refused before anything leaves."""
+    """A request to be sent upstream carries a live-mode key: refused before anything leaves."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, where: str | None = None) -> None:
+        self.where = where
+        found = f" in its {where}" if where else ""
         super().__init__(
-            f"refusing to record with a live-mode key ({prefix}...): cassettes are recorded "
-            "against Stripe test mode only; use an sk_test_/rk_test_ key")
+            f"refusing to send a request with a live-mode key ({prefix}...){found}: nothing "
+            "was sent. Cassettes are recorded against Stripe test mode only; use an "
+            "sk_test_/rk_test_ key and keep live keys out of requests")
+
+
+class UpstreamError(CassetteError):
+    """The upstream could not be reached or gave no readable answer while recording.
+
+    Not an ``OSError`` on purpose: HTTP libraries and the stripe SDK pass it through unchanged
+    instead of retrying or wrapping it."""
+
+    def __init__(self, url: str, cause: str, *, cassette: str | None = None,
+                 test: str | None = None) -> None:
+        self.url, self.cause, self.cassette, self.test = url, cause, cassette, test
+        parts = [f"test {test}" if test else None, f"cassette {cassette}" if cassette else None]
+        context = ", ".join(p for p in parts if p)
+        super().__init__(f"recording{' (' + context + ')' if context else ''}: the upstream "
+                         f"{url} could not be reached: {cause}")
+
+    def located(self, cassette: str, test: str | None) -> UpstreamError:
+        return UpstreamError(self.url, self.cause, cassette=cassette, test=test)
 
 
 class SecretInCassette(CassetteError):

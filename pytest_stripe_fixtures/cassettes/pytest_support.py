@@ -29,10 +29,14 @@ import pytest
 MODES = ("none", "once", "new_episodes", "all", "rewrite")
 REPLAY_KEY = "sk_test_pytest_stripe_fixtures"
 VERIFY_PROPERTY = "stripe_verify_fake"
-MARKER = ("stripe_cassette(name=None, *, record_mode=None, filter_headers=(), filter_params=(), "
-          "filter_json=()): replay/record this test's Stripe traffic from cassette `name` "
+MARKER = ("stripe_cassette(name=None, *, record_mode=None, cassette_dir=None, filter_headers=(), "
+          "filter_params=(), filter_json=()): replay/record this test's Stripe traffic from cassette `name` "
           "(default cassettes/<module>/<test>.yaml)")
-_MARKER_KWARGS = frozenset({"record_mode", "filter_headers", "filter_params", "filter_json"})
+_MARKER_KWARGS = frozenset({"record_mode", "cassette_dir", "filter_headers", "filter_params",
+                            "filter_json"})
+CONFIG_KEYS = _MARKER_KWARGS | {"name"}
+_RUN_KEY = pytest.StashKey[str]()
+CALL_EXCEPTION = pytest.StashKey[BaseException]()  # what the test's call phase raised
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -89,9 +93,10 @@ def _safe(name: str) -> str:
     return re.sub(r"[^\w.\-]+", "-", name).strip("-") or "cassette"
 
 
-def cassette_path(request: pytest.FixtureRequest, name: str | None = None) -> Path:
+def cassette_path(request: pytest.FixtureRequest, name: str | None = None,
+                  directory: Path | None = None) -> Path:
     """``<dir>/<test module>/<Class.test name>.yaml``, or ``name`` (relative to the dir)."""
-    base = cassette_dir(request.config)
+    base = directory or cassette_dir(request.config)
     if name:
         path = Path(name)
         if path.suffix not in (".yaml", ".yml"):
@@ -122,6 +127,66 @@ def _relative(path: Path, config: pytest.Config) -> str:
         return str(path)
 
 
+def run_id(config: pytest.Config) -> str:
+    """One id per ``pytest`` invocation, the same in every pytest-xdist worker."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and workerinput.get("testrunuid"):
+        return str(workerinput["testrunuid"])
+    if _RUN_KEY not in config.stash:
+        import uuid
+
+        config.stash[_RUN_KEY] = uuid.uuid4().hex
+    return config.stash[_RUN_KEY]
+
+
+def _fixture_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    value = request.getfixturevalue("stripe_cassette_config")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) - CONFIG_KEYS:
+        unknown = sorted(set(value) - CONFIG_KEYS) if isinstance(value, dict) else value
+        raise pytest.UsageError(
+            f"{request.node.nodeid}: the stripe_cassette_config fixture must return a dict with "
+            f"the keys {', '.join(sorted(CONFIG_KEYS))}; got {unknown!r}")
+    return value
+
+
+def settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The cassette settings of a test: command line, then marker, then the
+    ``stripe_cassette_config`` fixture, then ini (filters from all of them add up)."""
+    from .cassette import RecordMode
+
+    config = request.config
+    name, marker = _marker(request)
+    fixture = _fixture_config(request)
+    try:
+        mode = RecordMode.parse(config.getoption("stripe_record_mode") or marker.get("record_mode")
+                                or fixture.get("record_mode")
+                                or config.getini("stripe_record_mode") or "none")
+    except ValueError as exc:
+        raise pytest.UsageError(f"{request.node.nodeid}: stripe {exc}") from None
+    directory = None
+    if config.getoption("stripe_cassette_dir") is None:
+        chosen = marker.get("cassette_dir") or fixture.get("cassette_dir")
+        if chosen:
+            directory = Path(request.node.path.parent, chosen).resolve()
+    name = name or fixture.get("name")
+    if name is not None and (not isinstance(name, str) or not name):
+        raise pytest.UsageError(f"{request.node.nodeid}: a cassette name must be a non-empty "
+                                f"string, not {name!r}")
+
+    def filters(key: str) -> list[str]:
+        values = [*config.getini(f"stripe_{key}")]
+        for source in (fixture, marker):
+            extra = source.get(key) or ()
+            values.extend([extra] if isinstance(extra, str) else extra)
+        return values
+
+    return {"mode": mode, "path": cassette_path(request, name, directory),
+            "filters": (filters("filter_headers"), filters("filter_params"),
+                        filters("filter_json"))}
+
+
 def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Yields the :class:`~pytest_stripe_fixtures.cassettes.Cassette` answering this test's
     Stripe requests (or the ``stripe_fake`` when it falls back to the fake)."""
@@ -131,16 +196,10 @@ def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
             f"{request.node.nodeid} ({request.node.path}): use either stripe_cassette or "
             "stripe_fake in a test, not both: they answer the same requests. A cassette falls "
             "back to the fake with --stripe-fallback-to-fake.")
-    name, options = _marker(request)
-    path = cassette_path(request, name)
-    # the marker's mode wins (a hand-built cassette says record_mode="none"), then the option
+    chosen = settings(request)
+    mode, path = chosen["mode"], chosen["path"]
     from .cassette import RecordMode
 
-    try:
-        mode = RecordMode.parse(options.get("record_mode") or config.getoption(
-            "stripe_record_mode") or config.getini("stripe_record_mode") or "none")
-    except ValueError as exc:
-        raise pytest.UsageError(f"{request.node.nodeid}: stripe {exc}") from None
     upstream = _option(config, "stripe_upstream")
     if not str(upstream).startswith(("http://", "https://")):
         raise pytest.UsageError(f"--stripe-upstream must be an http(s) URL, not {upstream!r}")
@@ -150,21 +209,22 @@ def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     import stripe
 
-    from ..fake.engine import LIVE_PREFIXES
     from ..transports.vcr import CassetteInterceptor
     from .cassette import Cassette
     from .errors import CassetteError
     from .scrub import Filters
+    from .secrets import LIVE_PREFIXES
 
-    filters = Filters.build(
-        [*config.getini("stripe_filter_headers"), *options.get("filter_headers", ())],
-        [*config.getini("stripe_filter_params"), *options.get("filter_params", ())],
-        [*config.getini("stripe_filter_json"), *options.get("filter_json", ())])
+    filters = Filters.build(*chosen["filters"])
     label = _relative(path, config)
+    problem = None
     try:
-        cassette = Cassette(path, mode, upstream_url=upstream, filters=filters, label=label)
+        cassette = Cassette(path, mode, upstream_url=upstream, filters=filters, label=label,
+                            episode=request.node.nodeid, run=run_id(config))
     except (CassetteError, ValueError) as exc:
-        pytest.fail(f"{request.node.nodeid}: {exc}", pytrace=False)
+        problem = f"{request.node.nodeid}: {exc}"
+    if problem is not None:  # outside the except block: reported once, without a chain
+        pytest.fail(problem, pytrace=False)
     had_key = stripe.api_key
     if had_key is None:
         stripe.api_key = os.environ.get("STRIPE_API_KEY") if cassette.records else REPLAY_KEY
@@ -181,13 +241,32 @@ def cassette_fixture(request: pytest.FixtureRequest) -> Iterator[Any]:
     try:
         cassette.save()
     except CassetteError as exc:
-        pytest.fail(f"{request.node.nodeid}: {exc}", pytrace=False)
-    if cassette.misses:
-        count = len(cassette.misses)
+        problem = f"{request.node.nodeid}: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    raised = request.node.stash.get(CALL_EXCEPTION, None)
+    failures = [f for f in cassette.failures if not _already_reported(f, raised)]
+    if failures:
+        pytest.fail(str(failures[0]), pytrace=False)
+    misses = [m for m in cassette.misses if not _already_reported(m, raised)]
+    if misses and len(misses) == len(cassette.misses):
+        count = len(misses)
         pytest.fail(f"{request.node.nodeid}: {count} Stripe request(s) had no recording in "
-                    f"{label}:\n" + "\n".join(str(m) for m in cassette.misses), pytrace=False)
+                    f"{label}:\n" + "\n".join(str(m) for m in misses), pytrace=False)
     if _flag(config, "stripe_verify_fake") and path.exists():
         _verify(request, path, label)
+
+
+def _already_reported(problem: BaseException, raised: BaseException | None) -> bool:
+    """Whether the test already failed with ``problem`` (itself, or wrapped by the SDK or an
+    HTTP library): then it is not reported a second time at teardown."""
+    seen = 0
+    while raised is not None and seen < 10:
+        if raised is problem or str(problem) in str(raised):
+            return True
+        raised = raised.__cause__ or raised.__context__
+        seen += 1
+    return False
 
 
 def _verify(request: pytest.FixtureRequest, path: Path, label: str) -> None:

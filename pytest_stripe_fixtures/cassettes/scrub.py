@@ -5,21 +5,25 @@
   ``Stripe-*``.  So ``Authorization``, ``X-Stripe-Client-User-Agent``,
   ``X-Stripe-Client-Telemetry``, cookies, ``User-Agent`` and ``Idempotency-Key`` (random per
   request, never matched) never reach disk, nor do the user's own header filters;
-* every ``sk_...``, ``rk_...`` or ``whsec_...`` string anywhere (URL, bodies, headers) becomes
-  ``sk_test_REDACTED``-style placeholders;
+* every secret Stripe uses (API, restricted and ephemeral keys, webhook signing secrets,
+  PaymentIntent/SetupIntent client secrets), anywhere (URL, bodies, headers) and in any
+  spelling (percent- or JSON-escaped), becomes a placeholder of the same shape
+  (``sk_test_REDACTED``, ``pi_123_secret_REDACTED``): see :mod:`.secrets`;
 * the user's form-param filters and response JSON-path filters replace values by
   ``FILTERED``.
 
-The serialized file is scanned once more (:func:`find_secrets`) before it is written.
+What is written is scanned once more (:func:`find_secrets`, on the decoded values) before it
+reaches disk.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from . import secrets
 
 REDACTED = "REDACTED"
 FILTERED = "FILTERED"
@@ -32,30 +36,9 @@ RESPONSE_HEADERS = frozenset({"content-type", "request-id", "idempotency-key",
                               "idempotent-replayed", "original-request", "retry-after",
                               "location"})
 
-# sk_test_..., rk_live_..., whsec_...; the placeholders we write are not matches.
-SECRET_RE = re.compile(r"\b(sk|rk|whsec)_(?!(?:test_|live_)?REDACTED(?![0-9A-Za-z_]))"
-                       r"((?:test_|live_)?)[0-9A-Za-z_*+/=]*")
-
-
-def _placeholder(match: re.Match[str]) -> str:
-    return f"{match.group(1)}_{match.group(2)}{REDACTED}"
-
-
-def redact(text: str) -> str:
-    """Every secret-looking string replaced by its placeholder."""
-    if "_" not in text:
-        return text
-    return SECRET_RE.sub(_placeholder, text)
-
-
-def find_secrets(text: str) -> list[str]:
-    """Secret-looking strings left in ``text`` (shown masked: prefix and last 4)."""
-    return [_mask(m.group(0)) for m in SECRET_RE.finditer(text)]
-
-
-def _mask(secret: str) -> str:
-    head = secret[: secret.find("_", 3) + 1] if secret.startswith(("sk_", "rk_")) else "whsec_"
-    return f"{head}...{secret[-4:]}" if len(secret) > len(head) + 4 else f"{head}..."
+SECRET_RE = secrets.SECRET_RE
+redact = secrets.redact
+find_secrets = secrets.find_secrets
 
 
 @dataclass(frozen=True)

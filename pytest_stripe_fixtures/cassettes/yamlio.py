@@ -2,12 +2,15 @@
 
 The layout is vcrpy's (``version: 1``, ``interactions: [{request, response}]``, optional
 ``metadata``), so vcrpy can read our cassettes.  Additions vcrpy ignores: ``metadata``
-(recorder, stripe-python version, Stripe-Versions seen, recording time) and a
-``recorded_at`` per interaction.  Response bodies are pretty JSON in YAML block scalars.
+(recorder, stripe-python version, Stripe-Versions seen, recording time, the run that last
+replaced it), ``recorded_at`` and the recording test's ``episode`` per interaction.  Response bodies are
+pretty JSON in YAML block scalars.  Every field is type-checked on load (a wrong type, a
+malformed URI or a truncated JSON body is a :class:`CassetteFormatError` with file and line).
 
 Reading uses the C (libyaml) loader when PyYAML has it; parsed files are cached by
-(size, mtime, inode).  Writing takes an exclusive lock on the cassette's directory, re-reads
-the file under the lock (another process may have written it meanwhile), merges, writes a
+(size, mtime, inode).  Writing takes an exclusive lock on the cassette's directory, removes
+temporaries a killed writer left, appends the new interactions to the file's text (the list
+of interactions comes last; nothing already there is parsed or dumped again), writes a
 temporary file and renames it over the cassette: readers see the old file or the new one,
 never half of one.
 """
@@ -15,6 +18,8 @@ never half of one.
 from __future__ import annotations
 
 import contextlib
+import glob
+import json
 import os
 import re
 import tempfile
@@ -23,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -47,6 +53,7 @@ class Interaction:
     response_headers: dict[str, list[str]]
     response_body: str
     recorded_at: str | None = None
+    episode: str | None = None  # the test that recorded it (a shared cassette keeps each)
 
     def header(self, name: str) -> str | None:
         """A request header (case-insensitive), first value."""
@@ -59,6 +66,8 @@ class Interaction:
         out: dict[str, Any] = {}
         if self.recorded_at:
             out["recorded_at"] = self.recorded_at
+        if self.episode:
+            out["episode"] = self.episode
         out["request"] = {"method": self.method, "uri": self.uri, "body": self.request_body,
                           "headers": self.request_headers}
         out["response"] = {"status": {"code": self.status, "message": self.reason},
@@ -98,7 +107,7 @@ class Document:
 
 _cache: dict[str, tuple[tuple[int, int, int], Document]] = {}
 _cache_lock = threading.Lock()
-_ITEM_RE = re.compile(r"^ *- (?:recorded_at|request|response):", re.MULTILINE)
+_ITEM_RE = re.compile(r"^ *- (?:recorded_at|episode|request|response):", re.MULTILINE)
 
 
 def load(path: Path | str, *, use_cache: bool = True) -> Document:
@@ -237,6 +246,10 @@ def parse(text: str, path: Path | str = "<cassette>") -> Document:
     for index, item in enumerate(raw):
         try:
             interactions.append(_interaction(item))
+        except _Invalid as exc:
+            lines = _item_lines(text)
+            line = lines[index] if len(lines) == len(raw) else None
+            raise CassetteFormatError(path, f"interaction #{index}: {exc}", line) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             lines = _item_lines(text)
             line = lines[index] if len(lines) == len(raw) else None
@@ -266,30 +279,105 @@ def _line_of_key(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def _interaction(item: dict[str, Any]) -> Interaction:
-    request, response = item["request"], item["response"]
-    status = response["status"]
-    code = int(status["code"]) if isinstance(status, dict) else int(status)
-    body = response["body"]
-    text = body["string"] if isinstance(body, dict) else body
+class _Invalid(ValueError):
+    """A field of an interaction has the wrong type or value (the message says which)."""
+
+
+_METHOD_RE = re.compile(r"[A-Za-z]+\Z")
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Invalid(f"{what} must be a mapping, not {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "a mapping", list: "a list", bool: "a boolean", int: "a number",
+            float: "a number", str: "a string", bytes: "binary"}.get(type(value), type(value).__name__)
+
+
+def _interaction(item: Any) -> Interaction:
+    item = _mapping(item, "an interaction")
+    if "request" not in item or "response" not in item:
+        raise _Invalid("needs both 'request' and 'response'")
+    request = _mapping(item["request"], "request")
+    response = _mapping(item["response"], "response")
+    method = request.get("method")
+    if not isinstance(method, str) or not _METHOD_RE.match(method):
+        raise _Invalid(f"request.method must be an HTTP method such as POST, not {method!r}")
+    uri = request.get("uri")
+    if not isinstance(uri, str):
+        raise _Invalid(f"request.uri must be a string, not {_kind(uri)}")
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise _Invalid(f"request.uri {uri!r} is not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Invalid(f"request.uri {uri!r} is not an http(s) URL")
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, dict) else status
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    if not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 599:
+        raise _Invalid(f"response.status.code must be an HTTP status (100-599), not {code!r}")
+    reason = status.get("message") if isinstance(status, dict) else ""
+    if reason is not None and not isinstance(reason, (str, int)):
+        raise _Invalid(f"response.status.message must be text, not {_kind(reason)}")
+    body = response.get("body")
+    text = body.get("string") if isinstance(body, dict) and "string" in body else body
+    if isinstance(body, dict) and "string" not in body:
+        raise _Invalid("response.body must be text or {string: text}, not a mapping without "
+                       "'string'")
+    response_body = _body(text, "response.body") or ""
+    response_headers = _headers(response.get("headers"), "response.headers")
+    _check_json(response_body, response_headers)
+    recorded_at = item.get("recorded_at")
+    episode = item.get("episode")
     return Interaction(
-        method=str(request["method"]).upper(), uri=str(request["uri"]),
-        request_headers=_headers(request.get("headers")), request_body=_text(request.get("body")),
-        status=code, reason=str(status.get("message") or "") if isinstance(status, dict) else "",
-        response_headers=_headers(response.get("headers")), response_body=_text(text) or "",
-        recorded_at=str(item["recorded_at"]) if item.get("recorded_at") else None)
+        method=method.upper(), uri=uri,
+        request_headers=_headers(request.get("headers"), "request.headers"),
+        request_body=_body(request.get("body"), "request.body"),
+        status=code, reason=str(reason or ""), response_headers=response_headers,
+        response_body=response_body, recorded_at=str(recorded_at) if recorded_at else None,
+        episode=str(episode) if episode else None)
 
 
-def _headers(raw: Any) -> dict[str, list[str]]:
+def _check_json(body: str, headers: dict[str, list[str]]) -> None:
+    """A body that is JSON (by its Content-Type or its first character) must parse: a truncated
+    one would otherwise fail later, in the SDK, far from the cassette."""
+    content_type = (_first(headers, "Content-Type") or "").lower()
+    stripped = body.lstrip()
+    if "json" not in content_type and stripped[:1] not in ("{", "["):
+        return
+    if not stripped and "json" not in content_type:
+        return
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise _Invalid(f"response.body is not valid JSON (truncated?): {exc}") from None
+
+
+def _headers(raw: Any, what: str = "headers") -> dict[str, list[str]]:
     if not raw:
         return {}
     if not isinstance(raw, dict):
-        raise TypeError("headers must be a mapping")
-    return {str(k): [str(x) for x in v] if isinstance(v, list) else [str(v)]
-            for k, v in raw.items()}
+        raise _Invalid(f"{what} must be a mapping of names to values, not {_kind(raw)}")
+    out: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+                raise _Invalid(f"{what}[{key!r}] must be text or a list of text, not "
+                               f"{_kind(item)}")
+        out[str(key)] = [str(x) for x in values]
+    return out
 
 
-def _text(value: Any) -> str | None:
+def _body(value: Any, what: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bytes):
@@ -297,9 +385,13 @@ def _text(value: Any) -> str | None:
             return value.decode("utf-8")
         except UnicodeDecodeError:
             return value.decode("latin-1")
-    if isinstance(value, dict) and "string" in value:  # vcrpy variants
-        return _text(value["string"])
-    return str(value)
+    if isinstance(value, dict):
+        if set(value) == {"string"} or "string" in value:  # vcrpy's {string: ...} variant
+            return _body(value["string"], what)
+        raise _Invalid(f"{what} must be text or {{string: text}}, not a mapping")
+    if isinstance(value, str):
+        return value
+    raise _Invalid(f"{what} must be text, not {_kind(value)}")
 
 
 # --- writing -------------------------------------------------------------------------
@@ -319,12 +411,69 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def dumps(interactions: list[Interaction], metadata: dict[str, Any]) -> str:
+    return dump_header(metadata) + dump_items(interactions, empty="interactions: []\n")
+
+
+def dump_header(metadata: dict[str, Any]) -> str:
+    """Everything before the interactions (which come last, so a save can append)."""
     data: dict[str, Any] = {"version": FORMAT_VERSION}
     if metadata:
         data["metadata"] = metadata
-    data["interactions"] = [i.to_dict() for i in interactions]
+    return _dump(data)
+
+
+def dump_items(interactions: list[Interaction], *, empty: str = "") -> str:
+    """``interactions:`` and its items (``empty`` without items), or only the items when
+    ``empty`` is ``""`` (appended after an existing list)."""
+    if not interactions:
+        return empty
+    items = _dump([i.to_dict() for i in interactions])
+    return ("interactions:\n" if empty else "") + items
+
+
+def _dump(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096,
                      default_flow_style=False)
+
+
+_LIST_RE = re.compile(r"^interactions:[ \t]*\n", re.MULTILINE)
+_TOP_KEY_RE = re.compile(r"^[^\s#-]", re.MULTILINE)
+
+
+def split_header(text: str) -> tuple[dict[str, Any], int] | None:
+    """``(metadata, offset of the interactions list)`` when the file has our layout (block
+    list of interactions last, after the header), so new items can be appended as text;
+    None otherwise (then the whole file is parsed and rewritten)."""
+    match = _LIST_RE.search(text)
+    if match is None or not text.endswith("\n") or _TOP_KEY_RE.search(text, match.end()):
+        return None
+    try:
+        head = yaml.load(text[:match.start()], Loader=_Loader) or {}
+    except yaml.YAMLError:
+        return None
+    if not isinstance(head, dict):
+        return None
+    metadata = head.get("metadata") or {}
+    return (metadata if isinstance(metadata, dict) else {}), match.start()
+
+
+def read_metadata(path: Path) -> dict[str, Any] | None:
+    """The metadata of a cassette without parsing its interactions; None if there is no file."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(65536).decode("utf-8", "replace")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CassetteFormatError(path, f"cannot read it: {exc.strerror or exc}") from None
+    match = _LIST_RE.search(start)
+    if match is not None:
+        with contextlib.suppress(yaml.YAMLError):
+            head = yaml.load(start[:match.start()], Loader=_Loader) or {}
+            if isinstance(head, dict):
+                metadata = head.get("metadata") or {}
+                return metadata if isinstance(metadata, dict) else {}
+    return load(path).metadata
 
 
 @contextlib.contextmanager
@@ -353,24 +502,71 @@ def locked(directory: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def save(path: Path, merge: Callable[[list[Interaction] | None], list[Interaction]],
-         metadata: Callable[[list[Interaction]], dict[str, Any]], *,
-         read_existing: bool = True) -> Document:
-    """Lock, re-read the file (``merge`` gets its interactions, or None if absent), write the
-    merged result (with ``metadata(merged)``) atomically.  Refuses to write anything
-    secret-looking."""
+def save(path: Path, recorded: list[Interaction], *,
+         metadata: Callable[[dict[str, Any], list[Interaction]], dict[str, Any]],
+         replace: Callable[[dict[str, Any]], bool] | None = None,
+         drop: Callable[[Interaction], bool] | None = None) -> str:
+    """Add ``recorded`` to the cassette at ``path``, under an exclusive lock, atomically.
+
+    ``replace(old_metadata)`` True: the file is replaced by ``recorded``.  ``drop``: existing
+    interactions it selects are removed first (this needs the whole file parsed).  Otherwise
+    the new interactions are appended as text: the cost is the new items plus copying the
+    file's bytes, never a parse or dump of what was already there.  ``metadata(old, added)``
+    gives the new metadata.  What is added is scanned for secrets (decoded values) first;
+    nothing is written if one is found.  Returns ``"created"``, ``"replaced"``,
+    ``"appended"`` or ``"merged"``."""
     path = Path(path)
     with locked(path.parent):
-        current = None
-        if read_existing and path.exists():
-            current = load(path, use_cache=False).interactions
-        interactions = merge(current)
-        text = dumps(interactions, metadata(interactions))
-        found = find_secrets(text)
-        if found:
-            raise SecretInCassette(path, found)
-        _atomic_write(path, text)
-    return parse(text, path)
+        _remove_stale_temporaries(path)
+        _refuse_secrets(path, recorded)
+        try:
+            text: str | None = path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            text = None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CassetteFormatError(path, f"cannot read it: {exc}") from None
+        split = split_header(text) if text is not None else None
+        old: dict[str, Any] = split[0] if split is not None else {}
+        if text is not None and split is None:
+            try:
+                old = parse(text, path).metadata
+            except CassetteFormatError:
+                if replace is None or not replace({}):
+                    raise  # never silently replaced, unless the mode replaces it anyway
+        if text is None or (replace is not None and replace(old)):
+            out, how = dumps(recorded, metadata({}, recorded)), "created" if text is None \
+                else "replaced"
+        elif drop is None and split is not None and recorded:
+            head = dump_header(metadata(old, recorded))
+            rest = text[split[1]:]
+            if rest.startswith("interactions: []"):
+                rest = "interactions:\n"
+            out, how = head + rest + dump_items(recorded), "appended"
+        else:
+            current = parse(text, path).interactions
+            kept = [i for i in current if drop is None or not drop(i)]
+            out, how = dumps(kept + recorded, metadata(old, recorded)), "merged"
+        _atomic_write(path, out)
+    return how
+
+
+def _refuse_secrets(path: Path, interactions: list[Interaction]) -> None:
+    found: list[str] = []
+    for item in interactions:
+        for value in (item.uri, item.request_body or "", item.response_body,
+                      *(v for vs in item.request_headers.values() for v in vs),
+                      *(v for vs in item.response_headers.values() for v in vs)):
+            found.extend(f for f in find_secrets(value) if f not in found)
+    if found:
+        raise SecretInCassette(path, found)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files of this cassette left by a writer that died (``kill -9``) mid-save.
+    Called under the lock, so no live writer owns one."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 
 class Clock:
@@ -10,6 +11,8 @@ class Clock:
 
     def __init__(self, now: int | None = None) -> None:
         self._now = int(time.time()) if now is None else int(now)
+        # called with the new time after every move (the fake moves billing objects with it)
+        self.listeners: list[Callable[[int], None]] = []
 
     def now(self) -> int:
         return self._now
@@ -19,6 +22,9 @@ class Clock:
         if seconds < 0:
             raise ValueError("the Stripe fake's clock only moves forward")
         self._now += int(seconds)
+        if seconds:
+            for listener in self.listeners:
+                listener(self._now)
         return self._now
 
     def set(self, timestamp: int) -> int:

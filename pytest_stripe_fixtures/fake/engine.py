@@ -50,6 +50,12 @@ class RequestRecord:
     replayed: bool
     response: Response
     injected: faults.Fault | None = None  # the fault that answered instead of the fake
+    modelled: bool | None = None  # True: hand-written rules answered; False: the generic layer
+
+    @property
+    def generic(self) -> bool:
+        """Whether the generic layer (no hand-written rules) answered."""
+        return self.modelled is False
 
     def json(self) -> Any:
         return self.response.json()
@@ -119,6 +125,17 @@ Hook = Callable[[Context], None]
 _BEFORE_HANDLER: list[Hook] = []
 
 
+TimeHook = Callable[["StripeFake", Account], None]
+_ON_TIME: list[TimeHook] = []
+
+
+def on_time_moved(hook: TimeHook) -> TimeHook:
+    """Register ``hook(fake, account)`` to run for every account after the fake's clock moved
+    (``stripe_fake.clock.advance``): subscriptions renew, trials end, retries run."""
+    _ON_TIME.append(hook)
+    return hook
+
+
 def before_handler(hook: Hook) -> Hook:
     """Register ``hook(ctx)`` to run before every handler: for state that moves with the clock
     alone (a coupon past its ``redeem_by``, a promotion code past its ``expires_at``)."""
@@ -136,13 +153,16 @@ class StripeFake:
     def __init__(self, *, seed: int | None = None, now: int | None = None,
                  default_version: str = versions.CURRENT, isolate_keys: bool = False,
                  keep_log: bool = True, max_accounts: int | None = MAX_ACCOUNTS,
-                 raw_card_data: bool = False) -> None:
+                 raw_card_data: bool = False, emit_events: bool = True) -> None:
+        from .generic import register_older_shape
         from .resources import load_all
 
         load_all()
+        register_older_shape()
         versions.version_key(default_version)
         self.seed = seed
         self.clock = Clock(now)
+        self.clock.listeners.append(self._time_moved)
         self.default_version = default_version
         self.isolate_keys = isolate_keys
         self.keep_log = keep_log
@@ -156,6 +176,7 @@ class StripeFake:
         self._request_ids = IdFactory(None if seed is None else seed + 1)
         self._facts = schemas.shape_facts()
         self.webhooks = Webhooks(self)
+        self.emit_events = emit_events  # False: no events at all (benchmarks compare)
 
     # --- accounts --------------------------------------------------------------------
 
@@ -203,6 +224,17 @@ class StripeFake:
     @property
     def store(self) -> Store:
         return self.account().store
+
+    def _time_moved(self, now: int) -> None:
+        for account in list(self._accounts.values()):
+            with account.lock:
+                for hook in _ON_TIME:
+                    hook(self, account)
+
+    def clock_context(self, account: Account | None = None) -> Context:
+        """A handler context outside any request (for work the clock triggers)."""
+        return Context(self, account or self.account(), {}, self.default_version,
+                       Request("POST", "/_clock"), "")
 
     @property
     def payments(self) -> Any:
@@ -290,7 +322,7 @@ class StripeFake:
                 version_header: str | None) -> Response:
         raw: dict[str, Any] = {}
         save = False
-        trace: dict[str, str | None] = {"endpoint": None, "version": None}
+        trace: dict[str, Any] = {"endpoint": None, "version": None, "modelled": None}
         try:
             version = trace["version"] = self._version(version_header)
             found = ROUTER.match(method, path)
@@ -298,6 +330,7 @@ class StripeFake:
                 raise errors.unrecognized_url(method, path)
             route, path_params = found
             trace["endpoint"] = route.endpoint
+            trace["modelled"] = route.modelled
             try:
                 raw = formcodec.decode(query, request.body if method == "POST" else None)
             except formcodec.FormError as exc:
@@ -386,7 +419,10 @@ class StripeFake:
                  request_ref: dict[str, str | None]) -> str:
         """Validate, run the handler, render: the response body as JSON text."""
         endpoint = route.endpoint
-        typed = params.validate(schemas.endpoints(version)[endpoint]["params"], raw)
+        entry = schemas.endpoints(version).get(endpoint)
+        if entry is None:  # an endpoint this API version does not have
+            raise errors.unrecognized_url(request.method.upper(), request.path.partition("?")[0])
+        typed = params.validate(entry["params"], raw)
         typed = versions.upgrade_params(version, endpoint, typed)
         expand_paths = typed.get("expand")
         tree = expand.parse(expand_paths) if expand_paths else {}
@@ -397,7 +433,7 @@ class StripeFake:
             account.clock_seen = now
         for hook in _BEFORE_HANDLER:
             hook(ctx)
-        if route.method == "GET":
+        if route.method == "GET" or not self.emit_events:
             result = route.handler(ctx, **path_params)
         else:  # writes become events (fake/events.py)
             recorder = events.begin(account.store, endpoint, path_params, request_ref)
@@ -464,13 +500,13 @@ class StripeFake:
         return saved.response
 
     def _log(self, method: str, path: str, raw: dict[str, Any], response: Response,
-             trace: dict[str, str | None], idem_key: str | None, replayed: bool) -> None:
+             trace: dict[str, Any], idem_key: str | None, replayed: bool) -> None:
         """One record per answer (``list.append`` is atomic: no lock)."""
         if self.keep_log:
             self.requests.append(RequestRecord(
                 method, path, raw, response.status, trace["endpoint"], trace["version"],
                 response.headers["Request-Id"], response.headers.get("Stripe-Version"),
-                idem_key, replayed, response))
+                idem_key, replayed, response, modelled=trace.get("modelled")))
 
     @property
     def last_request(self) -> RequestRecord | None:

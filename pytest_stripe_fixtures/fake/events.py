@@ -237,7 +237,7 @@ def emit_to(fake: StripeFake, account: Any, type: str, obj: Obj,
     event = _new(fake, account, type, obj, before, request)
     if recorder is not None:
         recorder.append((EMITTED, event))
-    else:
+    elif fake.emit_events:
         _store(fake, account, event)
         fake.webhooks.drain()  # no request to wait for
     return event

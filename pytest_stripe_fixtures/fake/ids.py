@@ -15,31 +15,39 @@ ALPHANUM = string.ascii_letters + string.digits
 SHORT = 14  # prod_NZOkxQ8eTZEHwN
 LONG = 24  # price_1MoBy5LkdIwHu7ixZhnattbh
 
-PREFIXES: dict[str, tuple[str, int]] = {
-    "product": ("prod_", SHORT),
-    "customer": ("cus_", SHORT),
-    "price": ("price_", LONG),
-    "promotion_code": ("promo_", LONG),
-    "source": ("src_", LONG),
-    "charge": ("ch_", LONG),
-    "discount": ("di_", LONG),
-    "balance_transaction": ("txn_", LONG),
-    "card": ("card_", LONG),
-    "bank_account": ("ba_", LONG),
-    "payment_intent": ("pi_", LONG),
-    "payment_method": ("pm_", LONG),
-    "setup_intent": ("seti_", LONG),
-    "setup_attempt": ("setatt_", LONG),
-    "refund": ("re_", LONG),
-    "source_transaction": ("srctxn_", LONG),
+class _Prefixes(dict):  # type: ignore[type-arg]
+    """Object type -> (prefix, length), from the catalog (``schemas/catalog/objects.json``,
+    Stripe's example ids), read on first use; a type the catalog has no example for gets a
+    prefix from its name, so a new id never fails."""
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            from .catalog import objects
+
+            for name, info in objects().items():
+                if "prefix" in info:
+                    self.setdefault(name, (info["prefix"], info["id_length"]))
+            self._loaded = True
+
+    def __missing__(self, name: str) -> tuple[str, int]:
+        self._load()
+        if name in self:
+            return dict.__getitem__(self, name)
+        words = name.replace(".", "_").split("_")
+        return self.setdefault(name, ("".join(w[:2] for w in words if w) + "_", LONG))
+
+    def items(self):  # type: ignore[override]
+        self._load()
+        return super().items()
+
+
+PREFIXES: dict[str, tuple[str, int]] = _Prefixes({
+    "request": ("req_", SHORT),
     "checkout.session": ("cs_test_a1", 56),  # cs_test_a1uVtOywngVrCV... [V] shape
     "item": ("li_", LONG),  # [R] from docs examples
-    "payment_link": ("plink_", LONG),  # plink_1MoC3ULkdIwHu7ixZjtGpVl2 [D] docs example
-    "request": ("req_", SHORT),
-    "event": ("evt_", LONG),
-    "webhook_endpoint": ("we_", LONG),
-    "coupon": ("", 8),
-}
+})
 
 
 # byte -> alphanumeric; bytes >= 248 (= 4 * 62) are dropped so every character is equally likely

@@ -39,7 +39,7 @@ class Table:
     """
 
     __slots__ = ("object_type", "rows", "order", "position", "deleted", "indexes", "unique",
-                 "generation", "search_cache")
+                 "generation", "search_cache", "singletons")
 
     def __init__(self, object_type: str = "") -> None:
         self.object_type = object_type
@@ -51,6 +51,7 @@ class Table:
         self.unique: dict[str, dict[Any, str]] = {}  # field -> value -> id (e.g. lookup_key)
         self.generation = 0  # moves whenever the rows may have changed (see Store.touch)
         self.search_cache: dict[Any, Any] = {}  # lists.py keeps search matches here
+        self.singletons: dict[str, Obj] = {}  # objects without ids, by parent id ("" if none)
 
     def holder(self, field: str, value: Any) -> Obj | None:
         """The object holding a unique, changeable ``field`` value (kept by ``claim``)."""

@@ -23,13 +23,14 @@ and reported, so it can never reach the network.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -292,13 +293,20 @@ class NetworkGuard:
         self.report = report
         self._patches = _Patches()
 
-    def refuse(self, host: str, how: str) -> UninterceptedStripeCall:
-        message = (
+    def allows(self) -> bool:
+        """Whether a connection to a Stripe host may go out now (never, for the fake)."""
+        return False
+
+    def message(self, host: str, how: str) -> str:
+        return (
             f"pytest-stripe-fixtures: {self.who} tried to reach {host} through {how}, which the "
             "Stripe fake cannot answer; the call was blocked and never left this machine. The "
             "fake answers the stripe SDK (any of its HTTP clients, sync or async) and plain "
             "requests, httpx and urllib.request calls; use one of those, or point the client at "
             "the `stripe_server` fixture's URL.")
+
+    def refuse(self, host: str, how: str) -> UninterceptedStripeCall:
+        message = self.message(host, how)
         if self.report is not None:
             self.report(message)
         return UninterceptedStripeCall(message)
@@ -308,7 +316,7 @@ class NetworkGuard:
         guard = self
 
         def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-            if _host_of(host) in STRIPE_HOSTS:
+            if _host_of(host) in STRIPE_HOSTS and not guard.allows():
                 raise guard.refuse(_host_of(host), "a client that resolves it itself "
                                    "(http.client, aiohttp, a socket, ...)")
             return original_getaddrinfo(host, *args, **kwargs)
@@ -318,7 +326,8 @@ class NetworkGuard:
             original = getattr(socket.socket, name)
 
             def connect(sock: socket.socket, address: Any, *, _original: Any = original) -> Any:
-                if isinstance(address, tuple) and address and _host_of(address[0]) in STRIPE_HOSTS:
+                if isinstance(address, tuple) and address and \
+                        _host_of(address[0]) in STRIPE_HOSTS and not guard.allows():
                     raise guard.refuse(_host_of(address[0]), "a raw socket")
                 return _original(sock, address)
 
@@ -338,6 +347,60 @@ class NetworkGuard:
         self.stop()
 
 
+_upstream = threading.local()
+
+
+@contextlib.contextmanager
+def upstream_send() -> Iterator[None]:
+    """Marks the plugin's own request to the recording upstream (``cassettes/upstream.py``):
+    the only connection to a Stripe host that :class:`TestRunGuard` lets through."""
+    _upstream.depth = getattr(_upstream, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _upstream.depth -= 1
+
+
+def sending_upstream() -> bool:
+    return getattr(_upstream, "depth", 0) > 0
+
+
+FIXTURES_HINT = (
+    "Use the stripe_fake fixture (an in-memory Stripe) or stripe_cassette (replay a "
+    "recording) in this test; to run it against Stripe test mode on purpose, mark it "
+    "@pytest.mark.stripe_live (or allow the whole suite: --stripe-live / ini stripe_live = true).")
+
+
+class TestRunGuard(NetworkGuard):
+    """Session-wide, while the plugin is active: a connection to a Stripe host that would
+    really leave the machine (DNS lookup, socket connect, pycurl) is refused unless the
+    running test opted in (``@pytest.mark.stripe_live``, ``--stripe-live``) or it is the
+    plugin's own recording request.  Requests another mock library answers (responses,
+    respx, pytest-httpx, vcrpy replay) never resolve the host, so they are never seen here.
+
+    ``who()`` names what is running (a test id, or None outside tests); ``allowed()`` says
+    whether it opted in."""
+
+    __test__ = False  # not a test class, whatever pytest collects
+
+    def __init__(self, who: Callable[[], str | None], allowed: Callable[[], bool],
+                 report: Report) -> None:
+        super().__init__("", report)
+        self._who = who
+        self._allowed = allowed
+
+    def allows(self) -> bool:
+        return sending_upstream() or self._allowed()
+
+    def message(self, host: str, how: str) -> str:
+        who = self._who()
+        where = f"test {who}" if who else "code outside any test (collection or a session " \
+            "fixture)"
+        return (f"pytest-stripe-fixtures: {where} sent a request to {host} that no Stripe "
+                "fixture answered; it was blocked and never left this machine. "
+                + FIXTURES_HINT)
+
+
 def _host_of(host: Any) -> str:
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
@@ -354,7 +417,7 @@ def _guard_pycurl(patches: _Patches, pycurl: Any, guard: NetworkGuard) -> None:
     curl = pycurl.Curl
 
     def check(option: int, value: Any) -> None:
-        if option == pycurl.URL:
+        if option == pycurl.URL and not guard.allows():
             url = value.decode() if isinstance(value, bytes) else str(value)
             if is_stripe_url(url):
                 raise guard.refuse(urlsplit(url).hostname or "", "pycurl")

@@ -24,8 +24,10 @@ import argparse
 import errno
 import json
 import re
+import selectors
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -33,9 +35,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any, BinaryIO
+from typing import Any
 
 from ..fake import Request, Response, StripeFake, formcodec
 from ..fake import errors as stripe_errors
@@ -44,8 +45,18 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111  # stripe-mock's default
 CONTROL_PREFIX = "/_stripe_fixtures/"
 MAX_BODY = 8 * 1024 * 1024
+MAX_LINE = 65536  # bytes in the request line or one header line
+MAX_HEADERS = 100
+MAX_HEAD = 4 * MAX_LINE  # the whole request head
+RECV_SIZE = 65536
+BACKLOG = 128
 IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may stay silent
+TIMEOUT_HOLD = 60.0  # seconds an injected timeout keeps the client waiting (unless latency=)
+MAX_CONNECTIONS = 1024  # open connections at most (fewer when the fd limit is lower)
+FD_RESERVE = 64  # descriptors left for everything else when the limit sets the cap
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP method (RFC 9110 token)
+_VERSION = re.compile(r"HTTP/[0-9]+(\.[0-9]+)?")
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 Log = Callable[[str], None]
 
@@ -77,7 +88,8 @@ class StripeServer:
 
     def __init__(self, host: str = DEFAULT_HOST, port: int = 0, *, fake: StripeFake | None = None,
                  log: Log | None = None, error_log: Log = stderr_log,
-                 webhooks_allow_remote: bool = False, **settings: Any) -> None:
+                 webhooks_allow_remote: bool = False, max_connections: int | None = None,
+                 **settings: Any) -> None:
         from .webhooks import serve_webhooks
 
         settings.setdefault("keep_log", False)  # a long-running server must not grow forever
@@ -87,7 +99,7 @@ class StripeServer:
         serve_webhooks(self.fake, allow_remote=webhooks_allow_remote)
         self.log = log
         self.error_log = error_log
-        self._httpd = _HTTPServer(host, port, self)
+        self._httpd = _Listener(host, port, self, max_connections)
         self._thread: threading.Thread | None = None
 
     @property
@@ -124,9 +136,9 @@ class StripeServer:
         self._httpd.server_close()
         self._httpd.close_connections()
 
-    def reset(self, key: str | None = None) -> None:
-        """Forget one key's account, or every account."""
-        self.fake.reset(key)
+    def reset(self, key: str | None = None) -> bool:
+        """Forget one key's account, or every account; whether there was one to forget."""
+        return self.fake.reset(key)
 
     def __enter__(self) -> StripeServer:
         return self.start()
@@ -156,238 +168,532 @@ class StripeServer:
     def _control(self, request: Request) -> Response:
         path, _, query = request.path.partition("?")
         try:
-            if (request.method, path) == ("POST", CONTROL_PREFIX + "reset"):
-                raw = _control_params(query, request.body)
-                key = raw.get("key")
-                self.reset(key)
-                return _json(200, {"object": "stripe_fixtures.reset",
-                                   "reset": "all" if key is None else "account"})
-            if (request.method, path) == ("GET", CONTROL_PREFIX + "health"):
+            route = (request.method, path.rstrip("/"))
+            if route == ("POST", CONTROL_PREFIX + "reset"):
+                return self._reset(_keys(query, request.body))
+            if route == ("GET", CONTROL_PREFIX + "health"):
                 return _json(200, {"object": "stripe_fixtures.health", "status": "ok",
                                    "default_api_version": self.fake.default_version})
+            if path.rstrip("/") == CONTROL_PREFIX + "faults":
+                return self._faults(request.method, query, request.body)
             raise stripe_errors.StripeError(
                 f"Unrecognized control endpoint ({request.method}: {path}). The control "
-                f"endpoints are POST {CONTROL_PREFIX}reset (optional key=sk_test_...) and "
-                f"GET {CONTROL_PREFIX}health.", status=404)
+                f"endpoints are POST {CONTROL_PREFIX}reset (optional key=sk_test_...), "
+                f"GET {CONTROL_PREFIX}health and POST|GET|DELETE {CONTROL_PREFIX}faults.",
+                status=404)
         except stripe_errors.StripeError as exc:
             return _json(exc.status, exc.body())
 
+    def _reset(self, keys: list[str]) -> Response:
+        if not keys:
+            self.reset()
+            return _json(200, {"object": "stripe_fixtures.reset", "reset": "all"})
+        found = {key: self.fake.reset(key) for key in keys}
+        kind = ("accounts" if len(keys) > 1 else "account") if any(found.values()) else "none"
+        return _json(200, {"object": "stripe_fixtures.reset", "reset": kind, "keys": found})
 
-def _control_params(query: str, body: str | bytes | None) -> dict[str, Any]:
-    """The reset endpoint's parameters: only ``key``, a non-empty string."""
+    def _faults(self, method: str, query: str, body: str | bytes | None) -> Response:
+        """``POST`` adds a fault (the form of ``faults.add``), ``GET`` lists them, ``DELETE``
+        removes them all (or one key's, with ``key=``)."""
+        raw = _decoded(query, body)
+        if method == "GET":
+            return _json(200, {"object": "list", "url": CONTROL_PREFIX + "faults",
+                               "data": [f.describe() for f in self.fake.faults]})
+        if method == "DELETE":
+            key = raw.pop("key", None)
+            for name in raw:
+                raise stripe_errors.unknown_param(name)
+            self.fake.faults.clear(key)
+            return _json(200, {"object": "stripe_fixtures.faults", "deleted": True})
+        if method != "POST":
+            raise stripe_errors.StripeError(
+                f"Unrecognized control endpoint ({method}: {CONTROL_PREFIX}faults).", status=404)
+        return _json(200, _add_fault(self.fake, raw).describe())
+
+
+_FAULT_INTS = ("times", "seed", "status")
+_FAULT_FLOATS = ("fraction", "latency")
+_FAULT_STRINGS = ("error", "code", "decline_code", "message")
+
+
+def _add_fault(fake: StripeFake, raw: dict[str, Any]) -> Any:
+    """A fault from form params (``pattern=POST /v1/customers&error=rate_limit&times=2``)."""
+    from ..fake.faults import FaultError
+
+    pattern = raw.pop("pattern", None)
+    if not isinstance(pattern, str) or not pattern:
+        raise stripe_errors.missing_param("pattern")
+    options: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name in _FAULT_INTS or name in _FAULT_FLOATS:
+            if value in ("", "none", "null") and name == "times":
+                options["times"] = None
+                continue
+            try:
+                options[name] = (int if name in _FAULT_INTS else float)(value)
+            except (TypeError, ValueError):
+                raise stripe_errors.invalid(f"Invalid {name}: {str(value)[:40]}", name) from None
+        elif name in _FAULT_STRINGS:
+            options[name] = None if name == "error" and value in ("", "none") else value
+        elif name == "should_retry":
+            if value not in ("true", "false"):
+                raise stripe_errors.invalid("should_retry must be true or false", name)
+            options[name] = value == "true"
+        elif name == "key":
+            options["api_key"] = value
+        elif name in ("params", "headers") and isinstance(value, dict):
+            options[name] = value
+        elif name == "body":
+            try:
+                options["body"] = json.loads(value) if isinstance(value, str) else value
+            except ValueError:
+                raise stripe_errors.invalid("body must be a JSON Stripe error body", name) from None
+        else:
+            raise stripe_errors.unknown_param(name)
+    options.setdefault("error", "api_error" if "body" not in options and "status" not in
+                       options and "latency" not in options else None)
+    error = options.pop("error")
     try:
-        raw = formcodec.decode(query, body)
+        return fake.faults.add(pattern, error, **options)
+    except (FaultError, TypeError) as exc:
+        raise stripe_errors.invalid(str(exc), "pattern") from None
+
+
+def _decoded(query: str, body: str | bytes | None) -> dict[str, Any]:
+    try:
+        return formcodec.decode(query, body)
     except formcodec.FormError as exc:
         raise stripe_errors.invalid(str(exc), exc.param or None) from exc
-    for name in raw:
-        if name != "key":
-            raise stripe_errors.unknown_param(name)
-    key = raw.get("key")
-    if key is not None and (not isinstance(key, str) or not key):
-        raise stripe_errors.invalid("'key' must be a secret key such as sk_test_...", "key")
-    return raw
+
+
+def _keys(query: str, body: str | bytes | None) -> list[str]:
+    """The reset endpoint's parameters: ``key`` (repeated, or ``key[]``), non-empty keys."""
+    from urllib.parse import parse_qsl
+
+    keys: list[str] = []
+    for source in (query, body):
+        if isinstance(source, bytes):
+            source = source.decode("utf-8", "replace")
+        for name, value in parse_qsl(source or "", keep_blank_values=True):
+            if name not in ("key", "key[]") and not re.fullmatch(r"key\[[0-9]+\]", name):
+                raise stripe_errors.unknown_param(name)
+            if not value:
+                raise stripe_errors.invalid("'key' must be a secret key such as sk_test_...",
+                                            "key")
+            keys.append(value)
+    return keys
 
 
 def _json(status: int, body: Any) -> Response:
     return Response(status, {"Content-Type": "application/json"}, json.dumps(body))
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    """One thread per connection; remembers connections so :meth:`close_connections` can end
-    idle keep-alive ones at shutdown instead of waiting for them."""
+def _max_connections() -> int:
+    """Open connections the server keeps: what the file-descriptor limit leaves after a
+    reserve for the rest of the process (logs, imports, sockets of the fake's users)."""
+    try:
+        import resource
 
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return MAX_CONNECTIONS
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(8, min(MAX_CONNECTIONS, soft - FD_RESERVE))
 
-    def __init__(self, host: str, port: int, owner: StripeServer) -> None:
+
+class _Connection:
+    """One accepted socket: idle between requests (``idle_since``) or busy answering one."""
+
+    __slots__ = ("sock", "idle_since", "closed")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.idle_since: float | None = time.monotonic()
+        self.closed = threading.Event()
+
+    def end(self) -> None:
+        """Make the connection's thread stop reading (it closes the socket itself)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class _Listener:
+    """The accept loop: one thread per connection (requests of different accounts run in
+    parallel), at most ``max_connections`` open.  At the cap, or when the process runs out of
+    file descriptors, the longest-idle keep-alive connection is closed to make room; when
+    every connection is busy, the newcomer gets an immediate 503 (never a silent wait, never
+    a busy loop)."""
+
+    def __init__(self, host: str, port: int, owner: StripeServer,
+                 max_connections: int | None = None) -> None:
         self.owner = owner
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        super().__init__((host, port), _Handler)
-
-    def server_bind(self) -> None:
-        # TCPServer.server_bind, without HTTPServer's reverse DNS lookup of the host name.
-        if self.allow_reuse_address and hasattr(socket, "SO_REUSEADDR"):
+        self.max_connections = max_connections or _max_connections()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        try:
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(self.server_address)
+            self.socket.bind((host, port))
+            self.socket.listen(BACKLOG)
+        except BaseException:
+            self.socket.close()
+            raise
+        self.socket.setblocking(False)
         self.server_address = self.socket.getsockname()
-        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+        self.connections: dict[int, _Connection] = {}
+        self.connections_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()
+
+    def serve_forever(self, poll_interval: float = 0.2) -> None:
+        self._stopping.clear()
+        self._stopped.clear()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.socket, selectors.EVENT_READ)
+                while not self._stopping.is_set():
+                    if selector.select(poll_interval):
+                        self._accept()
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        self.socket.close()
 
     def close_connections(self) -> None:
         with self.connections_lock:
-            open_now = list(self.connections)
+            open_now = list(self.connections.values())
         for conn in open_now:
+            conn.end()
+
+    def _accept(self) -> None:
+        try:
+            sock, _ = self.socket.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                if not self._make_room():
+                    time.sleep(0.05)  # every connection busy: wait, do not spin
+                return
+            return
+        sock.setblocking(True)
+        if len(self.connections) >= self.max_connections and not self._make_room():
+            _refuse(sock)
+            return
+        conn = _Connection(sock)
+        with self.connections_lock:
+            self.connections[id(conn)] = conn
+        try:
+            threading.Thread(target=self._serve, args=(conn,), name="stripe-fixtures-conn",
+                             daemon=True).start()
+        except RuntimeError:  # no thread to be had
+            with self.connections_lock:
+                self.connections.pop(id(conn), None)
+            _refuse(sock)
+
+    def _make_room(self) -> bool:
+        """Close the longest-idle connection; False when every one is busy."""
+        with self.connections_lock:
+            idle = [c for c in self.connections.values() if c.idle_since is not None]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda c: c.idle_since or 0.0)
+        oldest.end()
+        oldest.closed.wait(0.5)  # its descriptor is free once its thread closed it
+        return True
+
+    def _serve(self, conn: _Connection) -> None:
+        try:
+            _Exchange(conn, self.owner).run()
+        finally:
+            with self.connections_lock:
+                self.connections.pop(id(conn), None)
             try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+                conn.sock.close()
+            finally:
+                conn.closed.set()
+
+
+def _refuse(sock: socket.socket) -> None:
+    body = json.dumps(stripe_errors.StripeError(
+        "The server is at its connection limit; retry shortly.", status=503,
+        type="api_error").body()).encode()
+    try:
+        sock.settimeout(1.0)
+        sock.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                     b"Retry-After: 1\r\nConnection: close\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body)
+    except OSError:
+        pass
+    finally:
+        sock.close()
 
 
 # --- one connection -------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Reads HTTP/1.1 requests off one connection and hands each to the engine."""
+class _Exchange:
+    """Reads HTTP/1.1 requests off one connection and hands each to the engine.  A plain
+    parser over the socket's bytes (no email parser, one write per response)."""
 
-    protocol_version = "HTTP/1.1"
-    server_version = "stripe-fixtures"
-    disable_nagle_algorithm = True
-    timeout = IDLE_TIMEOUT
-    server: _HTTPServer
+    def __init__(self, conn: _Connection, owner: StripeServer) -> None:
+        self.conn = conn
+        self.sock = conn.sock
+        self.owner = owner
+        self.buffer = b""
+        self.method = ""
+        self.path = ""
+        self.close = False
+        self.started = 0.0
 
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
+    def run(self) -> None:
+        sock = self.sock
         try:
-            super().finish()
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-
-    def handle_one_request(self) -> None:
-        """One request: parse, answer, log.  Every failure ends in a response or a close."""
-        self.command = ""
-        self.path = ""
-        self._started = time.perf_counter()
-        try:
-            self.raw_requestline = self.rfile.readline(65537)
-            if not self.raw_requestline:
-                self.close_connection = True
+        sock.settimeout(IDLE_TIMEOUT)
+        while not self.close:
+            self.conn.idle_since = time.monotonic()
+            self.method = self.path = ""
+            try:
+                head = self._read_head()
+                if head is None:
+                    return
+                self.conn.idle_since = None
+                self.started = time.perf_counter()
+                self._one(head)
+            except HTTPFault as fault:
+                self._error(fault.status, str(fault))
                 return
-            self._started = time.perf_counter()
-            if len(self.raw_requestline) > 65536:
-                self.raw_requestline = b""
-                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            except (TimeoutError, ConnectionError, OSError):
                 return
-            if not self.parse_request():  # it has answered with send_error
+            except Exception:  # never a traceback on the wire or the console, always an answer
+                self.owner.error_log("stripe-fixtures: error serving a request:\n"
+                                     + traceback.format_exc())
+                try:
+                    self._error(500, "Internal server error")
+                except OSError:
+                    pass
                 return
-            self._dispatch()
-        except HTTPFault as fault:
-            self.send_error(fault.status, str(fault))
-        except (TimeoutError, ConnectionError):
-            self.close_connection = True
-        except Exception:  # never a traceback on the wire or the console, always an answer
-            self.owner.error_log("stripe-fixtures: error serving a request:\n"
-                                 + traceback.format_exc())
-            self._try_send_error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
 
-    @property
-    def owner(self) -> StripeServer:
-        return self.server.owner
+    # --- reading ----------------------------------------------------------------------
 
-    def _dispatch(self) -> None:
-        if not _TOKEN.fullmatch(self.command):
-            raise HTTPFault(400, f"Bad request method ({self.command!r})")
-        body = self._read_body()
-        headers = dict(self.headers.items())
-        path = self.path
+    def _recv(self) -> bytes:
+        data = self.sock.recv(RECV_SIZE)
+        if not data:
+            raise ConnectionError("closed by the client")
+        return data
+
+    def _read_head(self) -> bytes | None:
+        """The request line and headers (without the blank line); None at a clean close."""
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                head, self.buffer = self.buffer[:end], self.buffer[end + 4:]
+                if head.startswith(b"\r\n"):  # stray CRLF between requests (RFC 9112 2.2)
+                    head = head.lstrip(b"\r\n")
+                    if not head:
+                        continue
+                return head
+            if len(self.buffer) > MAX_HEAD:
+                first = self.buffer.find(b"\r\n")
+                if first < 0 or first > MAX_LINE:
+                    raise HTTPFault(414, "Request line too long")
+                raise HTTPFault(431, "Request header fields too large")
+            try:
+                data = self.sock.recv(RECV_SIZE)
+            except TimeoutError:
+                if self.buffer:
+                    raise HTTPFault(408, "Request timeout") from None
+                return None
+            if not data:
+                if self.buffer.strip():
+                    raise ConnectionError("closed inside the request head")
+                return None
+            self.buffer += data
+
+    def _one(self, head: bytes) -> None:
+        text = head.decode("latin-1")
+        request_line, _, header_block = text.partition("\r\n")
+        if len(request_line) > MAX_LINE:
+            raise HTTPFault(414, "Request line too long")
+        words = request_line.split(" ")
+        if len(words) != 3:
+            raise HTTPFault(400, f"Bad request syntax ({request_line[:100]!r})")
+        method, target, version = words
+        self.method, self.path = method, target
+        if not _TOKEN.fullmatch(method):
+            self.method = ""
+            raise HTTPFault(400, f"Bad request method ({method[:40]!r})")
+        if not _VERSION.fullmatch(version):
+            raise HTTPFault(400, f"Bad request version ({version[:20]!r})")
+        if not version.startswith("HTTP/1."):
+            raise HTTPFault(505, f"Invalid HTTP version ({version})")
+        headers = _parse_headers(header_block)
+        lowered = {name.lower(): value for name, value in headers}
+        connection = lowered.get("connection", "").lower()
+        if version == "HTTP/1.0":
+            self.close = "keep-alive" not in connection
+        elif "close" in connection:
+            self.close = True
+        body = self._read_body(headers, lowered)
+        path = target
         if path.startswith(("http://", "https://")):  # absolute-form request target
             path = "/" + path.split("://", 1)[1].partition("/")[2]
-        response = self.owner.answer(Request(self.command, path, body=body, headers=headers))
+        response = self.owner.answer(Request(method, path, body=body, headers=dict(headers)))
+        if response.delay:
+            time.sleep(response.delay)  # an injected latency: no lock is held meanwhile
+        if response.drop is not None:
+            self._drop(response)
+            return
         self._write(response.status, response.headers, response.text.encode())
 
-    def _read_body(self) -> bytes | None:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return _read_chunked(self.rfile)
-        lengths = set(self.headers.get_all("Content-Length") or [])
+    def _read_body(self, headers: list[tuple[str, str]], lowered: dict[str, str]
+                   ) -> bytes | None:
+        if "chunked" in lowered.get("transfer-encoding", "").lower():
+            self._continue(lowered)
+            return self._read_chunked()
+        lengths = {v.strip() for n, v in headers if n.lower() == "content-length"}
         if not lengths:
             return None
         if len(lengths) > 1:
             raise HTTPFault(400, "Conflicting Content-Length headers")
-        value = lengths.pop().strip()
-        if not value.isdigit():
-            raise HTTPFault(400, f"Invalid Content-Length: {value!r}")
-        length = int(value)
+        value = lengths.pop()
+        if not (value.isascii() and value.isdigit()):
+            raise HTTPFault(400, f"Invalid Content-Length: {value[:40]!r}")
+        length = int(value) if len(value) < 16 else MAX_BODY + 1
         if length > MAX_BODY:
             raise HTTPFault(413, f"Request body larger than {MAX_BODY} bytes")
-        body = self.rfile.read(length)
-        if len(body) < length:
-            self.close_connection = True
-            raise ConnectionError("connection closed inside the request body")
-        return body
+        if len(self.buffer) < length:
+            self._continue(lowered)
+        return self._take(length)
+
+    def _continue(self, lowered: dict[str, str]) -> None:
+        if lowered.get("expect", "").lower() == "100-continue":
+            self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _take(self, length: int) -> bytes:
+        while len(self.buffer) < length:
+            self.buffer += self._recv()
+        data, self.buffer = self.buffer[:length], self.buffer[length:]
+        return data
+
+    def _line(self, limit: int) -> bytes:
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line, self.buffer = self.buffer[:end + 1], self.buffer[end + 1:]
+                return line
+            if len(self.buffer) > limit:
+                raise HTTPFault(400, "Malformed chunk size line")
+            self.buffer += self._recv()
+
+    def _read_chunked(self) -> bytes:
+        """A ``Transfer-Encoding: chunked`` body."""
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            size_text = self._line(1026).split(b";", 1)[0].strip()
+            if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+                raise HTTPFault(400, "Malformed chunk size")
+            size = int(size_text, 16)
+            if size == 0:
+                while self._line(MAX_LINE) not in (b"\r\n", b"\n"):
+                    pass  # trailers
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY:
+                raise HTTPFault(413, f"Request body larger than {MAX_BODY} bytes")
+            parts.append(self._take(size))
+            if self._line(3) not in (b"\r\n", b"\n"):
+                raise HTTPFault(400, "Malformed chunk terminator")
+
+    # --- writing ----------------------------------------------------------------------
 
     def _write(self, status: int, headers: dict[str, str], body: bytes) -> None:
         """Status line, headers and body in one write (no Nagle/delayed-ACK stall)."""
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = ""
-        lines = [f"HTTP/1.1 {status} {phrase}"]
-        lines.extend(f"{name}: {value}" for name, value in headers.items()
-                     if name.lower() not in ("content-length", "connection"))
+        lines = [f"HTTP/1.1 {status} {_PHRASES.get(status, '')}"]
+        for name, value in headers.items():
+            if name.lower() in ("content-length", "connection"):
+                continue
+            if "\r" in value or "\n" in value:  # never a line break inside a header
+                value = " ".join(value.split())
+            lines.append(f"{name}: {value}")
         lines.append(f"Content-Length: {len(body)}")
-        if self.close_connection:
+        if self.close:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        self.wfile.write(head if self.command == "HEAD" else head + body)
+        self.sock.sendall(head if self.method == "HEAD" else head + body)
         self._log(status)
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Malformed HTTP (called by ``parse_request`` too): a Stripe-shaped JSON error, then
-        the connection is closed, since the rest of the stream cannot be trusted."""
-        self.close_connection = True
+    def _error(self, status: int, message: str) -> None:
+        """Malformed HTTP: a Stripe-shaped JSON error, then the connection is closed, since
+        the rest of the stream cannot be trusted."""
+        self.close = True
+        if not self.started:
+            self.started = time.perf_counter()
+        body = stripe_errors.StripeError(f"Malformed HTTP request: {message}",
+                                         status=status).body()
         try:
-            default = HTTPStatus(code).phrase
-        except ValueError:
-            default = "Bad request"
-        text = message or default
-        body = stripe_errors.StripeError(f"Malformed HTTP request: {text}", status=code).body()
-        self._write(code, {"Content-Type": "application/json"}, json.dumps(body).encode())
-
-    def _try_send_error(self, code: int, message: str) -> None:
-        try:
-            self.send_error(code, message)
+            self._write(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
         except OSError:
-            self.close_connection = True
+            pass
+
+    def _drop(self, response: Response) -> None:
+        """An injected connection error (reset at once) or timeout (silence, then close)."""
+        self.close = True
+        if response.drop == "timeout":
+            self.sock.settimeout(TIMEOUT_HOLD if not response.delay else 0.001)
+            try:
+                while self.sock.recv(RECV_SIZE):  # silent until the client gives up
+                    pass
+            except OSError:
+                pass
+        else:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._log(0)
 
     def _log(self, status: int) -> None:
         log = self.owner.log
         if log is not None:
-            ms = (time.perf_counter() - self._started) * 1000
+            ms = (time.perf_counter() - self.started) * 1000
             path = self.path.partition("?")[0] or "-"
             if not path.isprintable():  # no terminal control characters in the log
                 path = path.encode("unicode_escape").decode("ascii")
-            log(f"{self.command or '-'} {path} {status} {ms:.1f}ms")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the standard library's own access log (we write ours in :meth:`_log`)."""
+            log(f"{self.method or '-'} {path} {status or 'dropped'} {ms:.1f}ms")
 
 
-def _read_chunked(rfile: BinaryIO) -> bytes:
-    """A ``Transfer-Encoding: chunked`` body."""
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        line = rfile.readline(1026)
-        if not line.endswith(b"\n"):
-            raise HTTPFault(400, "Malformed chunk size line")
-        size_text = line.split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise HTTPFault(400, "Malformed chunk size") from None
-        if size < 0:
-            raise HTTPFault(400, "Malformed chunk size")
-        if size == 0:
-            while rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                pass  # trailers
-            return b"".join(parts)
-        total += size
-        if total > MAX_BODY:
-            raise HTTPFault(413, f"Request body larger than {MAX_BODY} bytes")
-        chunk = rfile.read(size)
-        if len(chunk) < size:
-            raise ConnectionError("connection closed inside a chunk")
-        parts.append(chunk)
-        if rfile.readline(3) not in (b"\r\n", b"\n"):
-            raise HTTPFault(400, "Malformed chunk terminator")
+def _parse_headers(block: str) -> list[tuple[str, str]]:
+    """``Name: value`` lines; folded continuation lines (obs-fold) are joined with one space
+    (RFC 9112 5.2), so no value ever carries a line break."""
+    headers: list[tuple[str, str]] = []
+    if not block:
+        return headers
+    for line in block.split("\r\n"):
+        if len(line) > MAX_LINE:
+            raise HTTPFault(431, "Request header line too long")
+        if line[:1] in (" ", "\t"):
+            if not headers:
+                raise HTTPFault(400, "A header block cannot start with a continuation line")
+            name, value = headers[-1]
+            headers[-1] = (name, f"{value} {line.strip()}".strip())
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not _TOKEN.fullmatch(name):
+            raise HTTPFault(400, f"Malformed header line ({line[:60]!r})")
+        headers.append((name, value.strip()))
+        if len(headers) > MAX_HEADERS:
+            raise HTTPFault(431, "Too many headers")
+    return headers
 
 
 # --- running it -----------------------------------------------------------------------------

@@ -63,6 +63,19 @@ def test_an_order_paid_in_full_with_a_promotion_code_is_fulfilled(app, orders, c
     assert attempt.status == 200  # the app accepted Stripe's signature
 
 
+def test_a_card_payment_fulfils_the_order_and_a_decline_does_not(app, orders, client, beans,
+                                                                  stripe_fake):
+    placed = _order(app, beans, quantity=3, email="regular@example.com")
+    order = orders.by_id[placed["order"]]
+    session_id = _session_id(placed["checkout_url"])
+    stripe_fake.checkout.complete(session_id, payment_method="pm_card_chargeDeclined")
+    assert order.status == "pending"  # the page shows the decline; no webhook fulfils anything
+    stripe_fake.checkout.complete(session_id, payment_method="pm_card_visa")
+    assert (order.status, order.fulfilled, order.amount_paid) == ("paid", 1, 5400)
+    session = client.v1.checkout.sessions.retrieve(session_id)
+    assert client.v1.payment_intents.retrieve(session.payment_intent).status == "succeeded"
+
+
 def test_an_abandoned_checkout_cancels_its_order(app, orders, beans, stripe_fake):
     placed = _order(app, beans)
     stripe_fake.clock.advance(24 * 3600)  # Checkout Sessions expire after 24 hours

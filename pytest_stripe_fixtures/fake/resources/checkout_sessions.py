@@ -867,6 +867,9 @@ def _pay(ctx: Context, session: Obj, customer: Obj | None, payment_method: str) 
 def _subscribe(ctx: Context, session: Obj, customer: Obj, payment_method: str) -> tuple[Obj, Obj]:
     """The subscription and its first invoice (issue 14's internal function)."""
     subscriptions = _needs("subscriptions", "Subscriptions")
+    if not hasattr(subscriptions, "create_from_checkout"):  # the seam issue 14 is to provide
+        raise NotImplementedError("completing a subscription-mode session needs "
+                                  "subscriptions.create_from_checkout, not in this build yet")
 
     data = completion_params(ctx.store).get(session["id"], {}).get("subscription_data") or {}
     discount = session_discount(session)

@@ -24,7 +24,7 @@ from . import payment_methods, sources
 INVALID_EMAIL = "Invalid email address: {value}"  # [R]
 INVALID_INVOICE_PREFIX = (  # [R] (rule [S]: "Must be 3-12 uppercase letters or numbers")
     "Invalid invoice_prefix: {value}. The prefix must be 3-12 uppercase letters or numbers.")
-TEST_CLOCK = "test clock"  # [R] "No such test clock: ..."; test clocks are not faked
+TEST_CLOCK = "test_helpers.test_clock"  # [R] "No such test_helpers.test_clock: ..."
 
 SEARCH_FIELDS = {"created": "numeric", "email": "string", "metadata": "token", "name": "string",
                  "phone": "string"}
@@ -173,8 +173,6 @@ def _check_fields(p: dict[str, Any]) -> None:
         raise errors.invalid(INVALID_INVOICE_PREFIX.format(value=prefix), "invoice_prefix")
     if p.get("next_invoice_sequence") is not None and p["next_invoice_sequence"] < 1:
         raise errors.too_small("next_invoice_sequence", 1)
-    if "test_clock" in p:
-        raise errors.no_such(TEST_CLOCK, p["test_clock"], "test_clock", in_path=False)
 
 
 def _legacy_discount(ctx: Context, customer: Obj, legacy: dict[str, str] | None,
@@ -242,7 +240,9 @@ def create(ctx: Context) -> Obj:
         "tax_exempt": p.get("tax_exempt") or "none",
         "tax_ids": _sub_list(cid, "tax_ids",
                              [_tax_id(ctx, cid, raw) for raw in p.get("tax_id_data") or []]),
-        "test_clock": None,
+        "test_clock": None if "test_clock" not in p else ctx.store.require(
+            "test_helpers.test_clock", p["test_clock"], param="test_clock", in_path=False,
+            name=TEST_CLOCK)["id"],
     }
     pm = None
     if "payment_method" in p:

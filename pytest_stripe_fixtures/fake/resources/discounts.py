@@ -169,3 +169,100 @@ def delete(ctx: Context, customer: str) -> Obj:
     if deleted is None:
         raise _no_discount(customer)
     return deleted
+
+
+# --- billing: discounts on subscriptions and invoices (STRIPE-API-RULES-BILLING.md §3) -------
+
+MINIMUM_AMOUNT = (  # [C] one of two reported wordings
+    "This promotion code cannot be redeemed because the associated purchase does not meet the "
+    "minimum amount requirement")
+
+
+def _paid_before(ctx: Context, customer_id: str) -> bool:
+    """[S] "Customers without any successful payments or invoices": a paid invoice counts."""
+    if _has_payments(ctx, customer_id):
+        return True
+    return any(inv["status"] == "paid" and inv["amount_paid"] > 0
+               for inv in ctx.store.table("invoice").newest_first(
+                   where=("customer", customer_id)))
+
+
+def redeem(ctx: Context, customer: Obj, entry: dict, param: str, *, at: int,
+           subscription: str | None = None, invoice: str | None = None,
+           amount: int | None = None, currency: str | None = None) -> Obj:
+    """Redeem one ``discounts[]`` entry (``coupon``, ``promotion_code`` or an existing
+    ``discount``): Stripe's refusals, ``times_redeemed`` counted, the stored discount."""
+    store = ctx.store
+    if entry.get("discount"):
+        found = store.get("discount", entry["discount"])
+        if found is None:
+            raise errors.no_such("discount", entry["discount"], f"{param}[discount]",
+                                 in_path=False)
+        return found
+    coupon_id, code = entry.get("coupon"), None
+    code_id = entry.get("promotion_code")
+    if coupon_id and code_id:
+        raise errors.one_of(f"{param}[coupon]", f"{param}[promotion_code]")
+    where = f"{param}[coupon]"
+    if code_id:
+        where = f"{param}[promotion_code]"
+        code = store.require("promotion_code", code_id, param=where, in_path=False)
+        promotion_codes.refresh_coupon(store, code["promotion"]["coupon"], ctx.now())
+        if not code["active"]:
+            raise errors.conflict(CODE_INACTIVE, where)
+        if code["customer"] is not None and code["customer"] != customer["id"]:
+            raise errors.conflict(CODE_OTHER_CUSTOMER, where)
+        restrictions = code["restrictions"]
+        if restrictions["first_time_transaction"] and _paid_before(ctx, customer["id"]):
+            raise errors.conflict(PRIOR_TRANSACTIONS, where)
+        minimum = restrictions.get("minimum_amount")
+        if minimum is not None and amount is not None and (
+                currency is None or currency == restrictions["minimum_amount_currency"]) \
+                and amount < minimum:
+            raise errors.StripeError(MINIMUM_AMOUNT, param=where,
+                                     code="promotion_code_amount_insufficient", saved=True)
+        coupon_id = code["promotion"]["coupon"]
+    if not coupon_id:
+        raise errors.missing_param(f"{param}[coupon]")
+    promotion_codes.refresh_coupon(store, coupon_id, ctx.now())
+    coupon = store.require("coupon", coupon_id, param=where, in_path=False)
+    if not coupon["valid"]:
+        expired = coupon["redeem_by"] is not None and ctx.now() > coupon["redeem_by"]
+        raise errors.conflict((COUPON_EXPIRED if expired else COUPON_USED_UP).format(
+            id=coupon_id), where)
+    end = (add_months(at, coupon["duration_in_months"])
+           if coupon["duration"] == "repeating" else None)
+    discount: Obj = {
+        "id": ctx.new_id("discount"), "object": "discount", "checkout_session": None,
+        "customer": customer["id"], "customer_account": None, "end": end,
+        "invoice": invoice, "invoice_item": None,
+        "promotion_code": None if code is None else code["id"],
+        "source": {"coupon": coupon_id, "type": "coupon"}, "start": at,
+        "subscription": subscription, "subscription_item": None,
+    }
+    store.table("discount").add(discount)
+    coupon["times_redeemed"] += 1
+    if code is not None:
+        code["times_redeemed"] += 1
+    promotion_codes.refresh_coupon(store, coupon_id, ctx.now())
+    return discount
+
+
+def redeem_list(ctx: Context, customer: Obj, raw: list, param: str, **where: object) -> list:
+    """Every entry of a ``discounts[]`` param, redeemed (see :func:`redeem`)."""
+    at = where.pop("at", None) or ctx.now()
+    return [redeem(ctx, customer, entry, f"{param}[{index}]", at=at, **where)  # type: ignore[arg-type]
+            for index, entry in enumerate(raw or [])]
+
+
+def stored_customer_discount(ctx: Context, customer: Obj) -> str:
+    """The customer's discount as a stored discount (invoices point at discounts by id)."""
+    discount = customer["discount"]
+    if ctx.store.get("discount", discount["id"]) is None:
+        ctx.store.table("discount").add(discount)
+    return discount["id"]
+
+
+def coupon_of(store, discount: Obj) -> Obj | None:  # type: ignore[no-untyped-def]
+    cid = discount["source"]["coupon"]
+    return store.get("coupon", cid) or store.get_deleted("coupon", cid)

@@ -42,7 +42,7 @@ CANNOT_REACTIVATE = (  # [R] rule [S]/[D]
     "expired or reached its `max_redemptions`.")
 
 _CODE_RE = re.compile(r"[A-Za-z0-9-]+\Z")
-_COUPON_SCHEMA = {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/coupon"}, {"type": "null"}]}
+_COUPON_SCHEMA = {"anyOf": [{"type": "string"}, {"$ref": "coupon.json"}, {"type": "null"}]}
 CREATE = "POST /v1/promotion_codes"
 CODE_INDEX = "code.lower"  # promotion codes by lower-cased ``code`` (codes never change)
 COUPON_INDEX = "promotion.coupon"  # promotion codes by coupon (fixed at creation)
