@@ -72,7 +72,7 @@ def test_a_setup_session_saves_the_card_to_the_customer(stripe_client, stripe_fa
     assert types.index("setup_intent.succeeded") < types.index("checkout.session.completed")
 
 
-def test_a_subscription_session_needs_subscriptions_in_this_build(stripe_client, stripe_fake):
+def test_a_subscription_sign_up_with_a_trial(stripe_client, stripe_fake):
     plan = stripe_client.v1.prices.create(params={
         "currency": "usd", "unit_amount": 900, "recurring": {"interval": "month"},
         "product_data": {"name": "Pro"}})
@@ -80,6 +80,16 @@ def test_a_subscription_session_needs_subscriptions_in_this_build(stripe_client,
         "mode": "subscription", "success_url": "https://shop.test/welcome",
         "line_items": [{"price": plan.id, "quantity": 1}],
         "subscription_data": {"trial_period_days": 14}})
-    with pytest.raises(NotImplementedError, match="Subscriptions|subscriptions"):
-        stripe_fake.checkout.complete(session.id)
-    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    done = stripe_fake.checkout.complete(session.id, email="ada@example.com")
+    assert (done.status, done.payment_status) == ("complete", "no_payment_required")
+    assert done.customer is not None  # subscription mode always creates a customer
+    sub = stripe_client.v1.subscriptions.retrieve(done.subscription)
+    assert (sub.status, sub.customer) == ("trialing", done.customer)
+    assert sub.trial_end - sub.trial_start == 14 * 86400
+    method = stripe_client.v1.payment_methods.retrieve(sub.default_payment_method)
+    assert method.customer == done.customer
+    invoice = stripe_client.v1.invoices.retrieve(done.invoice)
+    assert (invoice.amount_due, invoice.status) == (0, "paid")
+    types = _types(stripe_fake)
+    assert types.index("customer.subscription.created") < types.index(
+        "checkout.session.completed")

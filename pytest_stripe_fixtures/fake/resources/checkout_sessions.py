@@ -948,7 +948,8 @@ def complete(ctx: Context, session: Obj, *, payment_method: str = "pm_card_visa"
         session["setup_intent"] = intent["id"]
         payment_status = "no_payment_required"
     customer_id = None if customer is None else customer["id"]
-    _redeem(ctx, session, customer_id)
+    if mode != "subscription":  # a subscription redeems its discount itself (billing)
+        _redeem(ctx, session, customer_id)
     session.update(status="complete", url=None, payment_status=payment_status,
                    customer=customer_id, customer_details=_details(customer, email, name))
     open_sessions(store).pop(session["id"], None)

@@ -275,6 +275,33 @@ def _check_method(ctx: Context, customer: Obj, value: str, param: str) -> str:
     return value
 
 
+CHECKOUT_PARAMS = ("billing_cycle_anchor", "description", "metadata", "trial_end",
+                   "trial_period_days", "trial_settings")
+
+
+def create_from_checkout(ctx: Context, *, customer: str, payment_method: str,
+                         items: list[dict[str, Any]], subscription_data: dict[str, Any],
+                         coupon: str | None, promotion_code: str | None) -> tuple[Obj, Obj]:
+    """Checkout's subscription mode: the card the customer entered is attached to them and
+    becomes the subscription's default, then :func:`start` with the session's
+    ``subscription_data`` and discount.  Returns the subscription and its first invoice (a
+    declining card shows as an unpaid invoice and an ``incomplete`` subscription)."""
+    from . import payment_methods
+
+    buyer = ctx.store.require("customer", customer, param="customer", in_path=False)
+    pm = payment_methods.attach(ctx, payment_methods.resolve(ctx, payment_method,
+                                                             "payment_method"), buyer,
+                                verify=False)
+    params = {key: subscription_data[key] for key in CHECKOUT_PARAMS if key in subscription_data}
+    params["default_payment_method"] = pm["id"]
+    if promotion_code is not None:
+        params["discounts"] = [{"promotion_code": promotion_code}]
+    elif coupon is not None:
+        params["discounts"] = [{"coupon": coupon}]
+    sub = start(ctx, buyer, items, params)
+    return sub, ctx.store.get("invoice", sub["latest_invoice"])
+
+
 def start(ctx: Context, customer: Obj, items: list[dict[str, Any]], params: dict[str, Any]
           ) -> Obj:
     """Create a subscription, its first invoice and the payment (see the module docstring)."""
